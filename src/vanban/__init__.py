@@ -1,0 +1,1 @@
+"""vanban: electronic official documents for the state agencies of a Vietnamese province."""

@@ -1,0 +1,444 @@
+"""Every write to documents: registering incoming documents, registering (numbering) outgoing
+and internal ones, adding files. One function per user action: permission, validation, one
+transaction, audit entry. Views, the API, commands and benchmarks call these and nothing else.
+
+Files are checked and written to content-addressed storage before the transaction (a refused or
+rolled-back registration may leave an unreferenced blob, which is harmless: it is only ever
+reachable through a row written in a committed transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vanban.audit import services as audit
+from vanban.orgs.identifiers import is_valid as is_valid_identifier
+from vanban.orgs.models import Agency, Person, Role, Unit
+
+from . import filetypes, numbering, storage
+from .models import (
+    Channel,
+    Confidentiality,
+    DeliveryMode,
+    Direction,
+    Document,
+    DocumentFile,
+    DocumentType,
+    HandlingStatus,
+    NumberCounter,
+    StoredBlob,
+    Urgency,
+)
+
+log = logging.getLogger(__name__)
+
+# Sent after the registering transaction commits, for higher rooms (exchange, workflow, search,
+# kpi) to react: document_registered(sender=Document, document=..., actor=...).
+document_registered = Signal()
+
+# Clock skew tolerated between a client's clock and ours for "not in the future" checks.
+_FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+@dataclass
+class Upload:
+    """A file as received: any seekable binary file object, its client-side name and size."""
+
+    file: BinaryIO
+    name: str
+    size: int
+
+    @classmethod
+    def from_django(cls, uploaded) -> Upload:
+        return cls(file=uploaded, name=uploaded.name or "", size=uploaded.size)
+
+
+@dataclass
+class Registration:
+    document: Document
+    warnings: list[str] = field(default_factory=list)
+    duplicates: list[Document] = field(default_factory=list)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+def file_message(exc: filetypes.FileRejected) -> str:
+    p = exc.params
+    messages = {
+        "no_name": _("The file has no name."),
+        "empty": _("The file “%(name)s” is empty."),
+        "too_large": _("The file “%(name)s” is %(size_mb)s MB; the limit is %(max_mb)s MB."),
+        "bad_extension": _(
+            "The file “%(name)s” has the extension %(ext)s, which is not accepted. Accepted: %(allowed)s."
+        ),
+        "unknown_content": _("The content of “%(name)s” is not a %(expected)s file."),
+        "mismatch": _("The file “%(name)s” is named as %(expected)s but its content is %(actual)s."),
+        "pdf_encrypted": _("The PDF file “%(name)s” is password-protected; upload it without a password."),
+        "pdf_broken": _("The PDF file “%(name)s” is damaged and cannot be read."),
+    }
+    return messages[exc.reason] % p
+
+
+def code_message(exc: numbering.CodeError) -> str:
+    return {
+        "empty": _("Enter the number and notation, e.g. 15/QĐ-UBND."),
+        "spaces": _("The number and notation must not contain spaces, e.g. 15/QĐ-UBND."),
+        "no_slash": _("Separate the number from the notation with “/”, e.g. 15/QĐ-UBND."),
+        "bad_number": _("The number must be digits, e.g. 15/QĐ-UBND."),
+        "bad_notation": _("The notation is not valid, e.g. 15/QĐ-UBND."),
+        "too_long": _("The number may have at most 11 characters and the notation at most 30."),
+    }[exc.reason]
+
+
+# --- validation helpers ---------------------------------------------------------------------
+
+class _Errors(dict):
+    def add(self, name: str, message: str) -> None:
+        self.setdefault(name, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def _text(errors: _Errors, name: str, value: str | None, *, required: bool, max_length: int) -> str:
+    value = " ".join((value or "").split()) if name != "recipients" else (value or "").strip()
+    if required and not value:
+        errors.add(name, _("This field is required."))
+    elif len(value) > max_length:
+        errors.add(name, _("At most %(n)d characters.") % {"n": max_length})
+    return value
+
+
+def _choice(errors: _Errors, name: str, value, choices, default=None):
+    if value in (None, "") and default is not None:
+        return default
+    member = choices.parse(value) if not isinstance(value, choices) else value
+    if member is None:
+        errors.add(name, _("“%(value)s” is not a valid choice. Choose one of: %(choices)s.") % {
+            "value": value, "choices": ", ".join(str(c) for c in choices.values)})
+    return member
+
+
+def _not_future(errors: _Errors, name: str, day: dt.date | None) -> None:
+    if day is not None and day > timezone.localdate():
+        errors.add(name, _("This date is in the future."))
+
+
+def _check_files(errors: _Errors, uploads: Sequence[Upload], name: str = "file") -> list[tuple[Upload, filetypes.Sniffed]]:
+    checked = []
+    max_bytes = settings.VANBAN["MAX_UPLOAD_BYTES"]
+    for up in uploads:
+        try:
+            checked.append((up, filetypes.check(up.file, up.name, up.size, max_bytes)))
+        except filetypes.FileRejected as exc:
+            errors.add(name, file_message(exc))
+    return checked
+
+
+def _store_files(checked) -> list[tuple[Upload, filetypes.Sniffed, storage.Digest]]:
+    out = []
+    for up, sniffed in checked:
+        d = storage.digest(up.file)
+        storage.put(up.file, d)
+        out.append((up, sniffed, d))
+    return out
+
+
+def _attach(document: Document, stored, actor: Person | None, first_role=DocumentFile.Role.MAIN) -> list[DocumentFile]:
+    StoredBlob.objects.bulk_create(
+        [StoredBlob(sha256=d.sha256, size=d.size, mime=s.kind.mime) for _up, s, d in stored],
+        ignore_conflicts=True,
+    )
+    files = [
+        DocumentFile(
+            document=document, blob_id=d.sha256, name=filetypes.safe_name(up.name), pages=s.pages,
+            role=first_role if i == 0 else DocumentFile.Role.ATTACHMENT, uploaded_by=actor,
+        )
+        for i, (up, s, d) in enumerate(stored)
+    ]
+    return DocumentFile.objects.bulk_create(files)
+
+
+def _acting_agency(actor: Person) -> Agency:
+    """The clerk's agency, which must be active to register anything."""
+    if actor is None or not actor.is_active or not actor.has_role(Role.CLERK) or actor.agency_id is None:
+        raise PermissionDenied(_("Only an agency's clerks can register documents."))
+    agency = actor.agency
+    if not agency.is_active:
+        raise PermissionDenied(_("Your agency is no longer active; it cannot register documents."))
+    return agency
+
+
+def next_number(agency: Agency, year: int, series: str) -> int:
+    """Take the next number of a series. The caller's transaction must create the document that
+    uses it: the row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) taken by the
+    UPDATE is held until commit, so concurrent registrations queue here one at a time."""
+    NumberCounter.objects.bulk_create(
+        [NumberCounter(agency=agency, year=year, series=series, last=0)], ignore_conflicts=True
+    )
+    counter = NumberCounter.objects.filter(agency=agency, year=year, series=series)
+    counter.update(last=F("last") + 1)
+    return counter.values_list("last", flat=True).get()
+
+
+def _audit_data(doc: Document, files: list[DocumentFile]) -> dict:
+    return {
+        "direction": doc.direction, "type": doc.doc_type.name, "code": doc.code,
+        "register": [doc.reg_series, doc.reg_year, doc.reg_seq], "subject": doc.subject,
+        "issued_date": doc.issued_date.isoformat(), "issuer": doc.issuer_name,
+        "urgency": doc.urgency, "confidentiality": doc.confidentiality, "delivery_mode": doc.delivery_mode,
+        "legal": doc.is_legal, "files": [[f.name, f.blob_id] for f in files],
+    }
+
+
+# --- incoming -------------------------------------------------------------------------------
+
+def register_incoming(
+    actor: Person,
+    *,
+    uploads: Sequence[Upload],
+    doc_type: DocumentType | None,
+    subject: str,
+    issuer_name: str,
+    issued_date: dt.date | None,
+    original_code: str = "",
+    urgency=Urgency.NORMAL,
+    confidentiality=Confidentiality.NORMAL,
+    delivery_mode=None,
+    channel=Channel.SYSTEM,
+    received_at: dt.datetime | None = None,
+    is_legal: bool = False,
+    pages: int | None = None,
+    signer_name: str = "",
+    signer_position: str = "",
+    issuer_identifier: str = "",
+    recipients: str = "",
+    due_date: dt.date | None = None,
+    description: str = "",
+) -> Registration:
+    """Register an incoming document in the actor's agency and give it the next arrival number
+    (số đến). A document with the same number, notation and issuer already registered this year
+    is reported in the result's warnings (Decree 30 asks the clerk to check), not refused."""
+    agency = _acting_agency(actor)
+    errors = _Errors()
+    subject = _text(errors, "subject", subject, required=True, max_length=500)
+    issuer_name = _text(errors, "issuer_name", issuer_name, required=True, max_length=200)
+    signer_name = _text(errors, "signer_name", signer_name, required=False, max_length=50)
+    signer_position = _text(errors, "signer_position", signer_position, required=False, max_length=100)
+    recipients = _text(errors, "recipients", recipients, required=False, max_length=1000)
+    description = _text(errors, "description", description, required=False, max_length=500)
+    issuer_identifier = (issuer_identifier or "").strip()
+    if issuer_identifier and not is_valid_identifier(issuer_identifier):
+        errors.add("issuer_identifier", _("An identifier code has the form NNN.NN.NN.XNN, for example 000.00.12.H58."))
+    if doc_type is None:
+        errors.add("type", _("This field is required."))
+    number = notation = ""
+    if (original_code or "").strip():
+        try:
+            number, notation = numbering.parse_code(original_code)
+        except numbering.CodeError as exc:
+            errors.add("original_code", code_message(exc))
+    if issued_date is None:
+        errors.add("issued_date", _("This field is required."))
+    _not_future(errors, "issued_date", issued_date)
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + _FUTURE_TOLERANCE:
+        errors.add("received_at", _("This date is in the future."))
+    if issued_date and received_at and issued_date > timezone.localtime(received_at).date():
+        errors.add("issued_date", _("The document date is after the date it was received."))
+    if due_date and issued_date and due_date < issued_date:
+        errors.add("due_date", _("The deadline is before the document date."))
+    urgency = _choice(errors, "urgency", urgency, Urgency, Urgency.NORMAL)
+    confidentiality = _choice(errors, "confidentiality", confidentiality, Confidentiality, Confidentiality.NORMAL)
+    channel = _choice(errors, "channel", channel, Channel, Channel.SYSTEM)
+    default_mode = DeliveryMode.PAPER if channel == Channel.PAPER else DeliveryMode.ELECTRONIC
+    delivery_mode = _choice(errors, "delivery_mode", delivery_mode, DeliveryMode, default_mode)
+    if channel == Channel.PAPER and delivery_mode == DeliveryMode.ELECTRONIC:
+        errors.add("delivery_mode", _("A document received on paper cannot be fully electronic."))
+    if channel in (Channel.SYSTEM, Channel.EXCHANGE, Channel.EMAIL) and delivery_mode == DeliveryMode.PAPER:
+        errors.add("delivery_mode", _("A document received electronically cannot be paper only."))
+    if is_legal and doc_type is not None and not doc_type.may_be_legal:
+        errors.add("is_legal", _("A %(type)s cannot be a legal normative document.") % {"type": doc_type.name})
+    if pages is not None and not (1 <= pages <= 9999):
+        errors.add("pages", _("Enter a number of pages between 1 and 9999."))
+    if not uploads and delivery_mode != DeliveryMode.PAPER:
+        errors.add("file", _("Attach the document's file."))
+    checked = _check_files(errors, uploads)
+    errors.raise_if_any()
+
+    stored = _store_files(checked)
+    if pages is None and stored:
+        pages = stored[0][1].pages
+    confidential = confidentiality != Confidentiality.NORMAL
+    year = timezone.localtime(received_at).year
+    key = numbering.code_key(number, notation) if number else ""
+    issuer_key = numbering.name_key(issuer_name)
+
+    with transaction.atomic():
+        duplicates = []
+        if key:
+            duplicates = list(
+                Document.objects.filter(
+                    agency=agency, direction=Direction.INCOMING, code_key=key, issuer_name_key=issuer_key,
+                    issued_date__year=issued_date.year,
+                ).order_by("reg_year", "reg_seq")[:5]
+            )
+        series = numbering.incoming_series(confidential=confidential)
+        seq = next_number(agency, year, series)
+        doc = Document.objects.create(
+            agency=agency, direction=Direction.INCOMING, doc_type=doc_type, is_legal=is_legal,
+            number=number, notation=notation, code_key=key,
+            reg_series=series, reg_year=year, reg_seq=seq,
+            issued_date=issued_date, issuer_name=issuer_name, issuer_name_key=issuer_key,
+            issuer_identifier=issuer_identifier, subject=subject, pages=pages, description=description,
+            signer_name=signer_name, signer_position=signer_position, recipients=recipients,
+            due_date=due_date, urgency=urgency, confidentiality=confidentiality, delivery_mode=delivery_mode,
+            received_at=received_at, channel=channel, handling_status=HandlingStatus.PENDING, created_by=actor,
+        )
+        files = _attach(doc, stored, actor)
+        data = _audit_data(doc, files)
+        data.update(arrival_number=seq, channel=channel)
+        if duplicates:
+            data["possible_duplicate_of"] = [d.pk for d in duplicates]
+        audit.record(actor=actor, action="document.register_incoming", target=doc, data=data)
+        transaction.on_commit(lambda: document_registered.send(sender=Document, document=doc, actor=actor))
+
+    warnings = [
+        _("A document %(code)s from %(issuer)s was already registered with arrival number %(n)s on %(date)s.") % {
+            "code": d.code, "issuer": d.issuer_name, "n": d.reg_seq,
+            "date": timezone.localtime(d.received_at).strftime("%d/%m/%Y") if d.received_at else "",
+        }
+        for d in duplicates
+    ]
+    return Registration(doc, warnings, duplicates)
+
+
+# --- outgoing and internal ------------------------------------------------------------------
+
+def register_outgoing(
+    actor: Person,
+    *,
+    uploads: Sequence[Upload],
+    doc_type: DocumentType | None,
+    subject: str,
+    signer_name: str,
+    signer_position: str = "",
+    issued_date: dt.date | None = None,
+    unit: Unit | None = None,
+    delivery_mode=DeliveryMode.ELECTRONIC,
+    urgency=Urgency.NORMAL,
+    confidentiality=Confidentiality.NORMAL,
+    is_legal: bool = False,
+    internal: bool = False,
+    recipients: str = "",
+    copies: int | None = None,
+    due_date: dt.date | None = None,
+    description: str = "",
+    pages: int | None = None,
+) -> Registration:
+    """Number and register a document the actor's agency issues. The number is the next in its
+    series (general, secret, or the legal normative series of its type) for the year of its date;
+    the notation follows Decree 30 (named types: QĐ-STTTT; official letters: UBND-VP)."""
+    agency = _acting_agency(actor)
+    errors = _Errors()
+    subject = _text(errors, "subject", subject, required=True, max_length=500)
+    signer_name = _text(errors, "signer_name", signer_name, required=True, max_length=50)
+    signer_position = _text(errors, "signer_position", signer_position, required=False, max_length=100)
+    recipients = _text(errors, "recipients", recipients, required=False, max_length=1000)
+    description = _text(errors, "description", description, required=False, max_length=500)
+    issued_date = issued_date or timezone.localdate()
+    _not_future(errors, "issued_date", issued_date)
+    if due_date and due_date < issued_date:
+        errors.add("due_date", _("The deadline is before the document date."))
+    if doc_type is None:
+        errors.add("type", _("This field is required."))
+    elif not doc_type.issuable:
+        errors.add("type", _("An agency cannot issue a %(type)s.") % {"type": doc_type.name})
+    urgency = _choice(errors, "urgency", urgency, Urgency, Urgency.NORMAL)
+    confidentiality = _choice(errors, "confidentiality", confidentiality, Confidentiality, Confidentiality.NORMAL)
+    delivery_mode = _choice(errors, "delivery_mode", delivery_mode, DeliveryMode, DeliveryMode.ELECTRONIC)
+    confidential = confidentiality not in (None, Confidentiality.NORMAL)
+    if is_legal and doc_type is not None and not doc_type.may_be_legal:
+        errors.add("is_legal", _("A %(type)s cannot be a legal normative document.") % {"type": doc_type.name})
+    if is_legal and confidential:
+        errors.add("confidentiality", _("A legal normative document is published and cannot be secret."))
+    if unit is not None and (unit.agency_id != agency.pk or not unit.active):
+        errors.add("unit", _("Choose an active unit of your agency."))
+        unit = None
+    if doc_type is not None and not doc_type.abbreviation and unit is None and "unit" not in errors:
+        errors.add("unit", _("An official letter's notation needs the drafting unit (e.g. UBND-VP)."))
+    if copies is not None and not (1 <= copies <= 999):
+        errors.add("copies", _("Enter a number of copies between 1 and 999."))
+    if pages is not None and not (1 <= pages <= 9999):
+        errors.add("pages", _("Enter a number of pages between 1 and 9999."))
+    if not uploads and delivery_mode != DeliveryMode.PAPER:
+        errors.add("file", _("Attach the document's file."))
+    checked = _check_files(errors, uploads)
+    errors.raise_if_any()
+
+    stored = _store_files(checked)
+    if pages is None and stored:
+        pages = stored[0][1].pages
+    year = issued_date.year
+    series = numbering.outgoing_series(
+        confidential=confidential, legal=is_legal, type_abbreviation=doc_type.abbreviation
+    )
+    notation = numbering.outgoing_notation(
+        type_abbreviation=doc_type.abbreviation, agency_notation=agency.notation,
+        unit_notation=unit.notation if unit else None, legal_year=year if is_legal else None,
+    )
+    with transaction.atomic():
+        seq = next_number(agency, year, series)
+        number = numbering.format_number(seq)
+        doc = Document.objects.create(
+            agency=agency, direction=Direction.INTERNAL if internal else Direction.OUTGOING,
+            doc_type=doc_type, is_legal=is_legal, number=number, notation=notation,
+            code_key=numbering.code_key(number, notation),
+            reg_series=series, reg_year=year, reg_seq=seq,
+            issued_date=issued_date, place=agency.place or settings.VANBAN["PROVINCE_PLACE"],
+            issuer_name=agency.name, issuer_name_key=numbering.name_key(agency.name),
+            issuer_identifier=agency.identifier, subject=subject, pages=pages, description=description,
+            signer_name=signer_name, signer_position=signer_position, recipients=recipients, copies=copies,
+            due_date=due_date, urgency=urgency, confidentiality=confidentiality, delivery_mode=delivery_mode,
+            drafting_unit=unit, handling_status=HandlingStatus.DONE, created_by=actor,
+        )
+        files = _attach(doc, stored, actor)
+        audit.record(actor=actor, action="document.register_outgoing", target=doc, data=_audit_data(doc, files))
+        transaction.on_commit(lambda: document_registered.send(sender=Document, document=doc, actor=actor))
+    return Registration(doc)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> list[DocumentFile]:
+    """Attach more files to a registered document of the actor's agency."""
+    agency = _acting_agency(actor)
+    if document.agency_id != agency.pk:
+        raise PermissionDenied(_("Only an agency's clerks can register documents."))
+    errors = _Errors()
+    if not uploads:
+        errors.add("file", _("Attach the document's file."))
+    checked = _check_files(errors, uploads)
+    errors.raise_if_any()
+    stored = _store_files(checked)
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        has_main = doc.files.filter(role=DocumentFile.Role.MAIN).exists()
+        files = _attach(doc, stored, actor, DocumentFile.Role.ATTACHMENT if has_main else DocumentFile.Role.MAIN)
+        audit.record(actor=actor, action="document.add_files", target=doc,
+                     data={"files": [[f.name, f.blob_id] for f in files]})
+    return files

@@ -1,0 +1,32 @@
+"""Project-wide middleware."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+# Room for the multipart envelope and the form fields around the largest accepted file.
+_ENVELOPE_BYTES = 1024 * 1024
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse, before reading it, a request body far larger than the largest accepted file.
+
+    Files between the limit and limit + envelope are read and then refused by the document
+    service with a precise message; this only stops a client from streaming gigabytes at us.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.VANBAN["MAX_UPLOAD_BYTES"] + _ENVELOPE_BYTES
+        if length > limit:
+            message = _("The request is too large: an uploaded file may not exceed %(mb)d MB.") % {
+                "mb": settings.VANBAN["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+            }
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
