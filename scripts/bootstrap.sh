@@ -8,7 +8,7 @@ set -euo pipefail
 mode="${1:-run}"
 cd "$(dirname "$0")/.."
 
-run_pkgs=(gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 fonts-noto-core fonts-dejavu-core)
+run_pkgs=(gettext fonts-liberation2 fonts-noto-core fonts-dejavu-core)
 test_pkgs=(chromium)
 
 want=("${run_pkgs[@]}")

@@ -36,6 +36,7 @@ def env_int(name: str, default: int) -> int:
 
 DATA_DIR = Path(env("DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+(DATA_DIR / "static").mkdir(exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -244,5 +245,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "pikepdf": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "pikepdf": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}},
 }

@@ -1,17 +1,31 @@
-"""Printable registers: PDF (WeasyPrint, from the same HTML template family as the pages) and
-XLSX (openpyxl), both in the Decree 30 register layout."""
+"""Printable registers: PDF (reportlab) and XLSX (openpyxl), both in the Decree 30 register layout.
+
+reportlab rather than an HTML renderer: a year of a large agency's register is tens of thousands
+of rows, and WeasyPrint took about 23 ms a row here against about 1 ms for reportlab's tables."""
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 from collections.abc import Iterable
+from xml.sax.saxutils import escape
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from vanban.orgs.models import Agency
 
@@ -23,22 +37,99 @@ def register_title(book: str) -> str:
     return _("REGISTER OF INCOMING DOCUMENTS") if book == "incoming" else _("REGISTER OF OUTGOING DOCUMENTS")
 
 
-def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = "") -> bytes:
-    from weasyprint import HTML  # heavy import: only when printing
+# Times New Roman's metric twin (fonts-liberation2), with DejaVu Serif as a fallback.
+_FONT_CANDIDATES = (
+    ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
+)
+_FONT, _BOLD = "VanbanSerif", "VanbanSerif-Bold"
 
-    html = render_to_string(
-        "documents/register_print.html",
-        {
-            "title": register_title(book),
-            "agency": agency,
-            "year": year,
-            "period": period,
-            "columns": registers.columns(book),
-            "rows": [cells for _doc, cells in registers.rows(book, documents)],
-            "printed_at": timezone.localtime(),
-        },
+
+@functools.cache
+def _register_fonts() -> None:
+    for regular, bold in _FONT_CANDIDATES:
+        if os.path.exists(regular) and os.path.exists(bold):
+            pdfmetrics.registerFont(TTFont(_FONT, regular))
+            pdfmetrics.registerFont(TTFont(_BOLD, bold))
+            return
+    raise RuntimeError("No Vietnamese-capable serif font found: install fonts-liberation2")
+
+
+def _numbered_canvas(label: str):
+    """A canvas that writes "page n/total" at the bottom once the total is known."""
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 (reportlab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont(_FONT, 9)
+                self.drawCentredString(self._pagesize[0] / 2, 8 * mm, f"{label} {self._pageNumber}/{total}")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = "") -> bytes:
+    """The register in the Decree 30 layout on landscape A4: the agency, the title, the year,
+    then the ten columns (header repeated on every page) and one row per document."""
+    _register_fonts()
+    cols = registers.columns(book)
+    size, leading, pad = 10, 12, 1.5 * mm
+
+    def wrap(text: str, width_mm: float, font: str = _FONT) -> str:
+        return "\n".join(simpleSplit(text or "", font, size, width_mm * mm - 2 * pad)) if text else ""
+
+    header = [wrap(str(c.title), c.width_mm, _BOLD) for c in cols]
+    numbers = [f"({i})" for i in range(1, len(cols) + 1)]
+    body = [[wrap(cell, c.width_mm) for cell, c in zip(cells, cols, strict=True)]
+            for _doc, cells in registers.rows(book, documents)]
+    table = Table([header, numbers, *body], colWidths=[c.width_mm * mm for c in cols], repeatRows=2)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), _FONT, size, leading),
+        ("FONT", (0, 0), (-1, 0), _BOLD, size, leading),
+        ("ALIGN", (0, 0), (-1, 1), "CENTER"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+        ("TOPPADDING", (0, 0), (-1, -1), 1 * mm), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
+    ]))
+    centred = ParagraphStyle("centred", fontName=_FONT, fontSize=11, leading=14, alignment=TA_CENTER)
+    title = ParagraphStyle("title", parent=centred, fontName=_BOLD, fontSize=14, leading=18, spaceBefore=4 * mm)
+    sub = [_("Year %(year)s") % {"year": year}] if year else []
+    if period:
+        sub.append(period)
+    story = [
+        Paragraph(escape(agency.name.upper()), ParagraphStyle("agency", parent=centred, fontName=_BOLD)),
+        Paragraph(escape(register_title(book)), title),
+        Paragraph(escape(" — ".join(sub)), centred),
+        Spacer(1, 4 * mm),
+        table,
+        Spacer(1, 3 * mm),
+        Paragraph(escape(_("Printed from the document management system on %(t)s.") % {
+            "t": timezone.localtime().strftime("%d/%m/%Y %H:%M")}),
+            ParagraphStyle("printed", fontName=_FONT, fontSize=8, leading=10)),
+    ]
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=landscape(A4), leftMargin=20 * mm, rightMargin=12 * mm, topMargin=15 * mm,
+        bottomMargin=15 * mm, title=f"{register_title(book)} — {agency.name}", author=agency.name,
     )
-    return HTML(string=html).write_pdf()
+    doc.build(story, canvasmaker=_numbered_canvas(_("Page")))
+    return buf.getvalue()
 
 
 def register_xlsx(book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = "") -> bytes:

@@ -15,7 +15,7 @@ from .models import Document
 @dataclass(frozen=True)
 class Column:
     title: str
-    width_mm: int  # share of the landscape A4 print width, and the XLSX column width
+    width_mm: int  # on landscape A4 (the columns add up to the 265 mm between margins); XLSX width too
 
 
 def _date(d) -> str:
@@ -32,28 +32,28 @@ def _type_and_subject(doc: Document) -> str:
 
 INCOMING_COLUMNS = (
     Column(_("Arrival date"), 20),
-    Column(_("Arrival number"), 14),
-    Column(_("Author"), 36),
+    Column(_("Arrival number"), 12),
+    Column(_("Author"), 33),
     Column(_("Number, notation"), 26),
     Column(_("Document date"), 20),
-    Column(_("Type and subject"), 70),
-    Column(_("Receiving unit or person"), 30),
-    Column(_("Forwarded on"), 20),
+    Column(_("Type and subject"), 64),
+    Column(_("Receiving unit or person"), 28),
+    Column(_("Forwarded on"), 19),
     Column(_("Signature of receipt"), 18),
-    Column(_("Notes"), 23),
+    Column(_("Notes"), 25),
 )
 
 OUTGOING_COLUMNS = (
-    Column(_("Number, notation"), 28),
+    Column(_("Number, notation"), 26),
     Column(_("Date"), 20),
-    Column(_("Type and subject"), 70),
-    Column(_("Signer"), 30),
-    Column(_("Recipients"), 40),
-    Column(_("Unit or person keeping the file copy"), 25),
+    Column(_("Type and subject"), 65),
+    Column(_("Signer"), 28),
+    Column(_("Recipients"), 38),
+    Column(_("Unit or person keeping the file copy"), 24),
     Column(_("Copies"), 12),
-    Column(_("Forwarded on"), 20),
+    Column(_("Forwarded on"), 19),
     Column(_("Signature of receipt"), 18),
-    Column(_("Notes"), 14),
+    Column(_("Notes"), 15),
 )
 
 

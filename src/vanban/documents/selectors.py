@@ -123,7 +123,9 @@ def find_document_type(value: str) -> DocumentType | None:
             return t
     key = fold_label(value)
     for t in types:
-        if key in {fold_label(t.name), t.code.replace("-", " ")} or (t.abbreviation and key == fold_label(t.abbreviation)):
+        if key in {fold_label(t.name), t.code, t.code.replace("-", " ")} or (
+            t.abbreviation and key == fold_label(t.abbreviation)
+        ):
             return t
     return None
 
