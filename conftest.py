@@ -16,7 +16,7 @@ from vanban.documents.services import Upload
 from vanban.orgs import services as org_services
 from vanban.orgs.models import Role
 
-PASSWORD = "Test-Passw0rd-2026"
+PASSWORD = "Test-Passw0rd-2026"  # noqa: S105 (test accounts only)
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +37,34 @@ def build_province() -> SimpleNamespace:
     sync_document_types(DocumentType)
     p = SimpleNamespace()
     p.root = org_services.create_agency(
-        None, code="82", identifier="000.00.00.H58", name="Ủy ban nhân dân tỉnh Tiền Giang",
-        short_name="UBND tỉnh", notation="UBND", kind="province_pc",
+        None,
+        code="82",
+        identifier="000.00.00.H58",
+        name="Ủy ban nhân dân tỉnh Tiền Giang",
+        short_name="UBND tỉnh",
+        notation="UBND",
+        kind="province_pc",
     )
     p.a = org_services.create_agency(
-        None, code="82-STTTT", identifier="000.00.12.H58", name="Sở Thông tin và Truyền thông tỉnh Tiền Giang",
-        short_name="Sở TT&TT", notation="STTTT", kind="department", parent=p.root, place="Tiền Giang",
+        None,
+        code="82-STTTT",
+        identifier="000.00.12.H58",
+        name="Sở Thông tin và Truyền thông tỉnh Tiền Giang",
+        short_name="Sở TT&TT",
+        notation="STTTT",
+        kind="department",
+        parent=p.root,
+        place="Tiền Giang",
     )
     p.b = org_services.create_agency(
-        None, code="82-STC", identifier="000.00.05.H58", name="Sở Tài chính tỉnh Tiền Giang",
-        short_name="Sở TC", notation="STC", kind="department", parent=p.root,
+        None,
+        code="82-STC",
+        identifier="000.00.05.H58",
+        name="Sở Tài chính tỉnh Tiền Giang",
+        short_name="Sở TC",
+        notation="STC",
+        kind="department",
+        parent=p.root,
     )
     p.a_vp = org_services.create_unit(None, p.a, name="Văn phòng", notation="VP")
     p.a_cntt = org_services.create_unit(None, p.a, name="Phòng Công nghệ thông tin", notation="CNTT")
@@ -54,8 +72,16 @@ def build_province() -> SimpleNamespace:
 
     def person(username, agency, unit, roles, **kw):
         return org_services.create_person(
-            None, username=username, full_name=username.replace(".", " ").title(), email=f"{username}@example.vn",
-            agency=agency, unit=unit, position="", roles=roles, password=PASSWORD, **kw,
+            None,
+            username=username,
+            full_name=username.replace(".", " ").title(),
+            email=f"{username}@example.vn",
+            agency=agency,
+            unit=unit,
+            position="",
+            roles=roles,
+            password=PASSWORD,
+            **kw,
         )
 
     p.clerk_a = person("vanthu.a", p.a, p.a_vp, [Role.CLERK])

@@ -1,10 +1,10 @@
 """The `vanban` console command: Django's manage.py with vanban's settings.
 
-    vanban up                 start web server and task worker (what `make up` runs)
-    vanban load_demo          load the demo province (Tiền Giang)
-    vanban audit verify       check the hash-chained audit log
-    vanban token USERNAME     create and print a personal API token
-    vanban <any manage.py command>
+vanban up                 start web server and task worker (what `make up` runs)
+vanban load_demo          load the demo province (Tiền Giang)
+vanban audit verify       check the hash-chained audit log
+vanban token USERNAME     create and print a personal API token
+vanban <any manage.py command>
 """
 
 import os

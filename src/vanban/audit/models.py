@@ -13,6 +13,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"head #{self.seq}"
+
 
 class Entry(models.Model):
     """One append-only audit entry. `payload` is what is hashed; the other columns are copies

@@ -53,4 +53,3 @@ def record(*, actor: Any, action: str, target: Any, data: dict | None = None) ->
     )
     ChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
     return entry
-

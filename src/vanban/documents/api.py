@@ -17,7 +17,16 @@ from vanban.orgs.selectors import units_of
 
 from . import selectors, services
 from .downloads import file_response
-from .models import Channel, Confidentiality, DeliveryMode, Direction, Document, DocumentFile, DocumentType, Urgency
+from .models import (
+    Channel,
+    Confidentiality,
+    DeliveryMode,
+    Direction,
+    Document,
+    DocumentFile,
+    DocumentType,
+    Urgency,
+)
 from .services import Upload
 
 
@@ -60,11 +69,38 @@ class DocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
         fields = [
-            "id", "agency", "direction", "type", "is_legal", "number", "notation", "code", "arrival_number",
-            "reg_year", "issued_date", "place", "issuer_name", "issuer_identifier", "subject", "language",
-            "pages", "signer_name", "signer_position", "recipients", "copies", "due_date", "urgency",
-            "confidentiality", "delivery_mode", "drafting_unit", "received_at", "channel", "handling_status",
-            "description", "files", "created_at",
+            "id",
+            "agency",
+            "direction",
+            "type",
+            "is_legal",
+            "number",
+            "notation",
+            "code",
+            "arrival_number",
+            "reg_year",
+            "issued_date",
+            "place",
+            "issuer_name",
+            "issuer_identifier",
+            "subject",
+            "language",
+            "pages",
+            "signer_name",
+            "signer_position",
+            "recipients",
+            "copies",
+            "due_date",
+            "urgency",
+            "confidentiality",
+            "delivery_mode",
+            "drafting_unit",
+            "received_at",
+            "channel",
+            "handling_status",
+            "description",
+            "files",
+            "created_at",
         ]
 
     def get_drafting_unit(self, obj) -> str | None:
@@ -83,8 +119,11 @@ def _choices_help(choices) -> str:
 
 
 class _TypeField(serializers.CharField):
-    default_error_messages = {"unknown": gettext_lazy("Unknown document type “{value}”. Use an abbreviation "
-                                                      "(QĐ, TB, KH…) or a name (Công văn).")}
+    default_error_messages = {
+        "unknown": gettext_lazy(
+            "Unknown document type “{value}”. Use an abbreviation (QĐ, TB, KH…) or a name (Công văn)."
+        )
+    }
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -100,13 +139,15 @@ class _CreateSerializer(serializers.Serializer):
     type = _TypeField(help_text="Decree 30 abbreviation (QĐ, TB, KH…) or Vietnamese name (Công văn).")
     is_legal = serializers.BooleanField(required=False, default=False, help_text="A legal normative document.")
     subject = serializers.CharField(max_length=500)
-    urgency = serializers.CharField(required=False, default="normal",
-                                    help_text=f"normal or a level: {_choices_help(Urgency)} (or Khẩn…).")
+    urgency = serializers.CharField(
+        required=False, default="normal", help_text=f"normal or a level: {_choices_help(Urgency)} (or Khẩn…)."
+    )
     confidentiality = serializers.CharField(
         required=False, default="normal", help_text=f"normal or a level: {_choices_help(Confidentiality)} (or Mật…)."
     )
-    delivery_mode = serializers.CharField(required=False, allow_blank=True, default="",
-                                          help_text=_choices_help(DeliveryMode))
+    delivery_mode = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_choices_help(DeliveryMode)
+    )
     signer_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     signer_position = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     recipients = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
@@ -123,8 +164,13 @@ class _CreateSerializer(serializers.Serializer):
 class IncomingCreateSerializer(_CreateSerializer):
     issuer_name = serializers.CharField(max_length=200)
     issuer_identifier = serializers.CharField(max_length=13, required=False, allow_blank=True, default="")
-    original_code = serializers.CharField(max_length=45, required=False, allow_blank=True, default="",
-                                          help_text="Number and notation as written, e.g. 15/QĐ-UBND.")
+    original_code = serializers.CharField(
+        max_length=45,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Number and notation as written, e.g. 15/QĐ-UBND.",
+    )
     issued_date = serializers.DateField()
     channel = serializers.CharField(required=False, default="system", help_text=_choices_help(Channel))
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -132,10 +178,15 @@ class IncomingCreateSerializer(_CreateSerializer):
 
 class OutgoingCreateSerializer(_CreateSerializer):
     issued_date = serializers.DateField(required=False, allow_null=True, default=None)
-    unit = serializers.CharField(required=False, allow_blank=True, default="",
-                                 help_text="Drafting unit's abbreviation (e.g. VP); required for official letters.")
-    internal = serializers.BooleanField(required=False, default=False,
-                                        help_text="An internal document rather than an outgoing one.")
+    unit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Drafting unit's abbreviation (e.g. VP); required for official letters.",
+    )
+    internal = serializers.BooleanField(
+        required=False, default=False, help_text="An internal document rather than an outgoing one."
+    )
     copies = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=999)
 
     def validate_unit(self, value):
@@ -161,19 +212,25 @@ def _register_params() -> list[OpenApiParameter]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Documents the caller may see", parameters=_register_params(),
-                       responses={200: DocumentSerializer(many=True), 400: OpenApiResponse(description="Bad filter")}),
-    retrieve=extend_schema(summary="One document",
-                           responses={200: DocumentSerializer, 404: OpenApiResponse(description="Not found")}),
+    list=extend_schema(
+        summary="Documents the caller may see",
+        parameters=_register_params(),
+        responses={200: DocumentSerializer(many=True), 400: OpenApiResponse(description="Bad filter")},
+    ),
+    retrieve=extend_schema(
+        summary="One document", responses={200: DocumentSerializer, 404: OpenApiResponse(description="Not found")}
+    ),
 )
 class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DocumentSerializer
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        qs = selectors.visible_documents(self.request.user).select_related(
-            "doc_type", "agency", "drafting_unit"
-        ).prefetch_related("files__blob")
+        qs = (
+            selectors.visible_documents(self.request.user)
+            .select_related("doc_type", "agency", "drafting_unit")
+            .prefetch_related("files__blob")
+        )
         if self.action != "list":
             return qs
         p = self.request.query_params
@@ -216,8 +273,11 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Register an incoming document",
         request={"multipart/form-data": IncomingCreateSerializer},
-        responses={201: RegistrationResultSerializer, 400: OpenApiResponse(description="Invalid input, per field"),
-                   403: OpenApiResponse(description="Not a clerk")},
+        responses={
+            201: RegistrationResultSerializer,
+            400: OpenApiResponse(description="Invalid input, per field"),
+            403: OpenApiResponse(description="Not a clerk"),
+        },
     )
     @action(detail=False, methods=["post"], url_path="incoming")
     def incoming(self, request):
@@ -225,12 +285,25 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         s.is_valid(raise_exception=True)
         d = s.validated_data
         result = services.register_incoming(
-            request.user, uploads=s.uploads(), doc_type=d["type"], subject=d["subject"],
-            issuer_name=d["issuer_name"], issued_date=d["issued_date"], original_code=d["original_code"],
-            urgency=d["urgency"], confidentiality=d["confidentiality"], delivery_mode=d["delivery_mode"],
-            channel=d["channel"], received_at=d["received_at"], is_legal=d["is_legal"], pages=d["pages"],
-            signer_name=d["signer_name"], signer_position=d["signer_position"],
-            issuer_identifier=d["issuer_identifier"], recipients=d["recipients"], due_date=d["due_date"],
+            request.user,
+            uploads=s.uploads(),
+            doc_type=d["type"],
+            subject=d["subject"],
+            issuer_name=d["issuer_name"],
+            issued_date=d["issued_date"],
+            original_code=d["original_code"],
+            urgency=d["urgency"],
+            confidentiality=d["confidentiality"],
+            delivery_mode=d["delivery_mode"],
+            channel=d["channel"],
+            received_at=d["received_at"],
+            is_legal=d["is_legal"],
+            pages=d["pages"],
+            signer_name=d["signer_name"],
+            signer_position=d["signer_position"],
+            issuer_identifier=d["issuer_identifier"],
+            recipients=d["recipients"],
+            due_date=d["due_date"],
             description=d["description"],
         )
         return self._created(result)
@@ -238,8 +311,11 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Number and register an outgoing (or internal) document",
         request={"multipart/form-data": OutgoingCreateSerializer},
-        responses={201: RegistrationResultSerializer, 400: OpenApiResponse(description="Invalid input, per field"),
-                   403: OpenApiResponse(description="Not a clerk")},
+        responses={
+            201: RegistrationResultSerializer,
+            400: OpenApiResponse(description="Invalid input, per field"),
+            403: OpenApiResponse(description="Not a clerk"),
+        },
     )
     @action(detail=False, methods=["post"], url_path="outgoing")
     def outgoing(self, request):
@@ -247,20 +323,34 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         s.is_valid(raise_exception=True)
         d = s.validated_data
         result = services.register_outgoing(
-            request.user, uploads=s.uploads(), doc_type=d["type"], subject=d["subject"],
-            signer_name=d["signer_name"], signer_position=d["signer_position"], issued_date=d["issued_date"],
-            unit=d["unit"], delivery_mode=d["delivery_mode"], urgency=d["urgency"],
-            confidentiality=d["confidentiality"], is_legal=d["is_legal"], internal=d["internal"],
-            recipients=d["recipients"], copies=d["copies"], due_date=d["due_date"], description=d["description"],
+            request.user,
+            uploads=s.uploads(),
+            doc_type=d["type"],
+            subject=d["subject"],
+            signer_name=d["signer_name"],
+            signer_position=d["signer_position"],
+            issued_date=d["issued_date"],
+            unit=d["unit"],
+            delivery_mode=d["delivery_mode"],
+            urgency=d["urgency"],
+            confidentiality=d["confidentiality"],
+            is_legal=d["is_legal"],
+            internal=d["internal"],
+            recipients=d["recipients"],
+            copies=d["copies"],
+            due_date=d["due_date"],
+            description=d["description"],
             pages=d["pages"],
         )
         return self._created(result)
 
     @extend_schema(
         summary="A document file's content (integrity-checked)",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
-                   404: OpenApiResponse(description="Not found"),
-                   500: OpenApiResponse(description="Stored file failed its integrity check")},
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found"),
+            500: OpenApiResponse(description="Stored file failed its integrity check"),
+        },
     )
     @action(detail=True, methods=["get"], url_path=r"files/(?P<file_pk>\d+)/content")
     def file_content(self, request, pk=None, file_pk=None):

@@ -23,12 +23,16 @@ def file_response(f: DocumentFile, inline: bool | None = None):
         log.error("Stored file %s of document %s failed its integrity check", f.blob_id, f.document_id)
         return HttpResponse(
             _("This file failed its integrity check and is not served. Report it to the administrator."),
-            status=500, content_type="text/plain; charset=utf-8",
+            status=500,
+            content_type="text/plain; charset=utf-8",
         )
     except FileNotFoundError:
         log.error("Stored file %s of document %s is missing", f.blob_id, f.document_id)
-        return HttpResponse(_("This file is missing from storage. Report it to the administrator."),
-                            status=500, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("This file is missing from storage. Report it to the administrator."),
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
     if inline is None:
         inline = f.blob.mime in _INLINE
     response = FileResponse(content, content_type=f.blob.mime, as_attachment=not inline, filename=f.name)

@@ -39,10 +39,14 @@ def register_title(book: str) -> str:
 
 # Times New Roman's metric twin (fonts-liberation2), with DejaVu Serif as a fallback.
 _FONT_CANDIDATES = (
-    ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
+    (
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf",
+    ),
     ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
 )
 _FONT, _BOLD = "VanbanSerif", "VanbanSerif-Bold"
@@ -66,7 +70,7 @@ def _numbered_canvas(label: str):
             super().__init__(*args, **kwargs)
             self._pages = []
 
-        def showPage(self):  # noqa: N802 (reportlab's name)
+        def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
@@ -94,19 +98,27 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
 
     header = [wrap(str(c.title), c.width_mm, _BOLD) for c in cols]
     numbers = [f"({i})" for i in range(1, len(cols) + 1)]
-    body = [[wrap(cell, c.width_mm) for cell, c in zip(cells, cols, strict=True)]
-            for _doc, cells in registers.rows(book, documents)]
+    body = [
+        [wrap(cell, c.width_mm) for cell, c in zip(cells, cols, strict=True)]
+        for _doc, cells in registers.rows(book, documents)
+    ]
     table = Table([header, numbers, *body], colWidths=[c.width_mm * mm for c in cols], repeatRows=2)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), _FONT, size, leading),
-        ("FONT", (0, 0), (-1, 0), _BOLD, size, leading),
-        ("ALIGN", (0, 0), (-1, 1), "CENTER"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-        ("TOPPADDING", (0, 0), (-1, -1), 1 * mm), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), _FONT, size, leading),
+                ("FONT", (0, 0), (-1, 0), _BOLD, size, leading),
+                ("ALIGN", (0, 0), (-1, 1), "CENTER"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                ("TOPPADDING", (0, 0), (-1, -1), 1 * mm),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
+            ]
+        )
+    )
     centred = ParagraphStyle("centred", fontName=_FONT, fontSize=11, leading=14, alignment=TA_CENTER)
     title = ParagraphStyle("title", parent=centred, fontName=_BOLD, fontSize=14, leading=18, spaceBefore=4 * mm)
     sub = [_("Year %(year)s") % {"year": year}] if year else []
@@ -119,20 +131,32 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
         Spacer(1, 4 * mm),
         table,
         Spacer(1, 3 * mm),
-        Paragraph(escape(_("Printed from the document management system on %(t)s.") % {
-            "t": timezone.localtime().strftime("%d/%m/%Y %H:%M")}),
-            ParagraphStyle("printed", fontName=_FONT, fontSize=8, leading=10)),
+        Paragraph(
+            escape(
+                _("Printed from the document management system on %(t)s.")
+                % {"t": timezone.localtime().strftime("%d/%m/%Y %H:%M")}
+            ),
+            ParagraphStyle("printed", fontName=_FONT, fontSize=8, leading=10),
+        ),
     ]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
-        buf, pagesize=landscape(A4), leftMargin=20 * mm, rightMargin=12 * mm, topMargin=15 * mm,
-        bottomMargin=15 * mm, title=f"{register_title(book)} — {agency.name}", author=agency.name,
+        buf,
+        pagesize=landscape(A4),
+        leftMargin=20 * mm,
+        rightMargin=12 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"{register_title(book)} — {agency.name}",
+        author=agency.name,
     )
     doc.build(story, canvasmaker=_numbered_canvas(_("Page")))
     return buf.getvalue()
 
 
-def register_xlsx(book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = "") -> bytes:
+def register_xlsx(
+    book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = ""
+) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = (_("Incoming") if book == "incoming" else _("Outgoing"))[:31]

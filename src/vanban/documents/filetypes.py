@@ -113,8 +113,9 @@ def check(fh: BinaryIO, name: str, size: int, max_bytes: int) -> Sniffed:
     ext = os.path.splitext(clean)[1].lower()
     expected = _BY_EXTENSION.get(ext)
     if expected is None:
-        raise FileRejected("bad_extension", name=clean, ext=ext or "?",
-                           allowed=", ".join(sorted({k.label for k in KINDS.values()})))
+        raise FileRejected(
+            "bad_extension", name=clean, ext=ext or "?", allowed=", ".join(sorted({k.label for k in KINDS.values()}))
+        )
     actual_code = sniff_code(fh)
     if actual_code is None:
         raise FileRejected("unknown_content", name=clean, expected=expected.label)

@@ -47,8 +47,9 @@ def _type_choices(issuable_only: bool):
 
 
 class _DocumentForm(forms.Form):
-    file = forms.FileField(label=_("Document file"), required=False,
-                           help_text=_("PDF, DOCX, XLSX, ODT, PNG, JPEG or TIFF."))
+    file = forms.FileField(
+        label=_("Document file"), required=False, help_text=_("PDF, DOCX, XLSX, ODT, PNG, JPEG or TIFF.")
+    )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     type = forms.ModelChoiceField(queryset=DocumentType.objects.none(), label=_("Document type"), empty_label=None)
     is_legal = forms.BooleanField(label=_("Legal normative document"), required=False)
@@ -59,8 +60,9 @@ class _DocumentForm(forms.Form):
     )
     signer_name = forms.CharField(label=_("Signer"), max_length=50, required=False)
     signer_position = forms.CharField(label=_("Signer's position"), max_length=100, required=False)
-    recipients = forms.CharField(label=_("Recipients"), max_length=1000, required=False,
-                                 widget=forms.Textarea(attrs={"rows": 2}))
+    recipients = forms.CharField(
+        label=_("Recipients"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     due_date = forms.DateField(label=_("Reply deadline"), required=False, widget=DateInput())
     pages = forms.IntegerField(label=_("Pages"), required=False, min_value=1, max_value=9999)
     description = forms.CharField(label=_("Notes"), max_length=500, required=False)
@@ -76,20 +78,42 @@ class _DocumentForm(forms.Form):
 
 
 class IncomingForm(_DocumentForm):
-    original_code = forms.CharField(label=_("Number and notation"), max_length=45, required=False,
-                                    help_text=_("As written on the document, e.g. 15/QĐ-UBND."))
+    original_code = forms.CharField(
+        label=_("Number and notation"),
+        max_length=45,
+        required=False,
+        help_text=_("As written on the document, e.g. 15/QĐ-UBND."),
+    )
     issued_date = forms.DateField(label=_("Document date"), widget=DateInput())
     issuer_name = forms.CharField(label=_("Issuing agency"), max_length=200)
     issuer_identifier = forms.CharField(label=_("Issuer identifier code"), max_length=13, required=False)
     channel = forms.ChoiceField(label=_("Received through"), choices=Channel.choices, initial=Channel.PAPER)
-    delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=DeliveryMode.choices,
-                                      initial=DeliveryMode.PAPER)
+    delivery_mode = forms.ChoiceField(
+        label=_("Delivery mode"), choices=DeliveryMode.choices, initial=DeliveryMode.PAPER
+    )
     received_at = forms.DateTimeField(label=_("Received at"), required=False, widget=DateTimeInput())
 
     field_order = [
-        "file", "attachments", "channel", "delivery_mode", "received_at", "type", "is_legal", "original_code",
-        "issued_date", "issuer_name", "issuer_identifier", "subject", "urgency", "confidentiality", "signer_name",
-        "signer_position", "pages", "recipients", "due_date", "description",
+        "file",
+        "attachments",
+        "channel",
+        "delivery_mode",
+        "received_at",
+        "type",
+        "is_legal",
+        "original_code",
+        "issued_date",
+        "issuer_name",
+        "issuer_identifier",
+        "subject",
+        "urgency",
+        "confidentiality",
+        "signer_name",
+        "signer_position",
+        "pages",
+        "recipients",
+        "due_date",
+        "description",
     ]
 
     def __init__(self, *args, **kwargs):
@@ -100,19 +124,37 @@ class IncomingForm(_DocumentForm):
 
 class OutgoingForm(_DocumentForm):
     internal = forms.TypedChoiceField(
-        label=_("Kind of register entry"), coerce=lambda v: v == "1",
-        choices=[("0", _("Outgoing document (to other agencies)")), ("1", _("Internal document"))], initial="0",
+        label=_("Kind of register entry"),
+        coerce=lambda v: v == "1",
+        choices=[("0", _("Outgoing document (to other agencies)")), ("1", _("Internal document"))],
+        initial="0",
     )
     unit = forms.ModelChoiceField(queryset=None, label=_("Drafting unit"), required=False)
     issued_date = forms.DateField(label=_("Document date"), required=False, widget=DateInput())
-    delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=DeliveryMode.choices,
-                                      initial=DeliveryMode.ELECTRONIC)
+    delivery_mode = forms.ChoiceField(
+        label=_("Delivery mode"), choices=DeliveryMode.choices, initial=DeliveryMode.ELECTRONIC
+    )
     copies = forms.IntegerField(label=_("Number of copies"), required=False, min_value=1, max_value=999)
 
     field_order = [
-        "file", "attachments", "internal", "type", "is_legal", "unit", "issued_date", "subject", "signer_name",
-        "signer_position", "urgency", "confidentiality", "delivery_mode", "recipients", "copies", "pages",
-        "due_date", "description",
+        "file",
+        "attachments",
+        "internal",
+        "type",
+        "is_legal",
+        "unit",
+        "issued_date",
+        "subject",
+        "signer_name",
+        "signer_position",
+        "urgency",
+        "confidentiality",
+        "delivery_mode",
+        "recipients",
+        "copies",
+        "pages",
+        "due_date",
+        "description",
     ]
 
     def __init__(self, *args, units=None, **kwargs):
@@ -131,8 +173,9 @@ class RegisterFilterForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), required=False, min_value=1900, max_value=2999)
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
-    type = forms.ModelChoiceField(queryset=DocumentType.objects.all(), label=_("Document type"), required=False,
-                                  empty_label=_("All types"))
+    type = forms.ModelChoiceField(
+        queryset=DocumentType.objects.all(), label=_("Document type"), required=False, empty_label=_("All types")
+    )
     urgent = forms.BooleanField(label=_("Urgent only"), required=False)
     unhandled = forms.BooleanField(label=_("Not handled yet"), required=False)
     q = forms.CharField(label=_("Contains"), required=False, max_length=100)

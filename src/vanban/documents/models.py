@@ -134,9 +134,10 @@ class NumberCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["agency", "year", "series"], name="counter_series_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["agency", "year", "series"], name="counter_series_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.year}/{self.series}: {self.last}"
 
 
 class Document(models.Model):
@@ -180,7 +181,11 @@ class Document(models.Model):
     )
     delivery_mode = models.CharField(_("delivery mode"), max_length=24, choices=DeliveryMode.choices)
     drafting_unit = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("drafting unit"), null=True, blank=True, on_delete=models.PROTECT,
+        "orgs.Unit",
+        verbose_name=_("drafting unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -221,7 +226,7 @@ class Document(models.Model):
 
     @property
     def code(self) -> str:
-        """"Số, ký hiệu", e.g. 05/QĐ-UBND."""
+        """ "Số, ký hiệu", e.g. 05/QĐ-UBND."""
         return numbering.join_code(self.number, self.notation)
 
     @property
@@ -263,6 +268,9 @@ class DocumentAccess(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.document_id} → {self.person_id or self.unit_id} ({self.reason})"
+
 
 class StoredBlob(models.Model):
     """A file's content, stored once under its SHA-256 (see storage.py)."""
@@ -271,6 +279,9 @@ class StoredBlob(models.Model):
     size = models.BigIntegerField()
     mime = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
 
 
 class DocumentFile(models.Model):

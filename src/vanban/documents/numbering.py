@@ -15,9 +15,9 @@ import re
 import unicodedata
 
 SERIES_OUT_GENERAL = "out:general"
-SERIES_OUT_SECRET = "out:secret"
+SERIES_OUT_SECRET = "out:secret"  # noqa: S105 (a series name, not a password)
 SERIES_IN_GENERAL = "in:general"
-SERIES_IN_SECRET = "in:secret"
+SERIES_IN_SECRET = "in:secret"  # noqa: S105
 
 MAX_NUMBER_LEN = 11  # CodeNumber, Decree 30 Appendix VI
 MAX_NOTATION_LEN = 30  # CodeNotation
@@ -53,7 +53,10 @@ def format_number(n: int) -> str:
 
 
 def outgoing_notation(
-    *, type_abbreviation: str, agency_notation: str, unit_notation: str | None = None,
+    *,
+    type_abbreviation: str,
+    agency_notation: str,
+    unit_notation: str | None = None,
     legal_year: int | None = None,
 ) -> str:
     if not agency_notation:

@@ -10,11 +10,11 @@ from typing import NamedTuple
 
 
 class TypeSpec(NamedTuple):
-    code: str            # stable identifier
-    name: str            # Vietnamese name (Tên loại văn bản)
-    abbreviation: str    # in notations; empty for công văn and thư công
-    issuable: bool       # an agency may issue it (Decree 30 Article 7)
-    may_be_legal: bool   # may be a legal normative document (văn bản QPPL)
+    code: str  # stable identifier
+    name: str  # Vietnamese name (Tên loại văn bản)
+    abbreviation: str  # in notations; empty for công văn and thư công
+    issuable: bool  # an agency may issue it (Decree 30 Article 7)
+    may_be_legal: bool  # may be a legal normative document (văn bản QPPL)
 
 
 DOCUMENT_TYPES: tuple[TypeSpec, ...] = (
@@ -65,6 +65,11 @@ def sync_document_types(model) -> None:
     for order, spec in enumerate(DOCUMENT_TYPES, start=1):
         model.objects.update_or_create(
             code=spec.code,
-            defaults={"name": spec.name, "abbreviation": spec.abbreviation, "issuable": spec.issuable,
-                      "may_be_legal": spec.may_be_legal, "order": order},
+            defaults={
+                "name": spec.name,
+                "abbreviation": spec.abbreviation,
+                "issuable": spec.issuable,
+                "may_be_legal": spec.may_be_legal,
+                "order": order,
+            },
         )

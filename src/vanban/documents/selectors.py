@@ -49,11 +49,7 @@ def visible_documents(reader: Person) -> QuerySet[Document]:
 def get_document(reader: Person, pk) -> Document:
     """The document if the reader may see it; 404 otherwise, so that its existence is not told."""
     try:
-        return (
-            visible_documents(reader)
-            .select_related("doc_type", "agency", "drafting_unit", "created_by")
-            .get(pk=pk)
-        )
+        return visible_documents(reader).select_related("doc_type", "agency", "drafting_unit", "created_by").get(pk=pk)
     except (Document.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

@@ -74,6 +74,7 @@ class Registration:
 
 # --- messages -------------------------------------------------------------------------------
 
+
 def file_message(exc: filetypes.FileRejected) -> str:
     p = exc.params
     messages = {
@@ -104,6 +105,7 @@ def code_message(exc: numbering.CodeError) -> str:
 
 # --- validation helpers ---------------------------------------------------------------------
 
+
 class _Errors(dict):
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
@@ -127,8 +129,11 @@ def _choice(errors: _Errors, name: str, value, choices, default=None):
         return default
     member = choices.parse(value) if not isinstance(value, choices) else value
     if member is None:
-        errors.add(name, _("“%(value)s” is not a valid choice. Choose one of: %(choices)s.") % {
-            "value": value, "choices": ", ".join(str(c) for c in choices.values)})
+        errors.add(
+            name,
+            _("“%(value)s” is not a valid choice. Choose one of: %(choices)s.")
+            % {"value": value, "choices": ", ".join(str(c) for c in choices.values)},
+        )
     return member
 
 
@@ -137,7 +142,9 @@ def _not_future(errors: _Errors, name: str, day: dt.date | None) -> None:
         errors.add(name, _("This date is in the future."))
 
 
-def _check_files(errors: _Errors, uploads: Sequence[Upload], name: str = "file") -> list[tuple[Upload, filetypes.Sniffed]]:
+def _check_files(
+    errors: _Errors, uploads: Sequence[Upload], name: str = "file"
+) -> list[tuple[Upload, filetypes.Sniffed]]:
     checked = []
     max_bytes = settings.VANBAN["MAX_UPLOAD_BYTES"]
     for up in uploads:
@@ -164,8 +171,12 @@ def _attach(document: Document, stored, actor: Person | None, first_role=Documen
     )
     files = [
         DocumentFile(
-            document=document, blob_id=d.sha256, name=filetypes.safe_name(up.name), pages=s.pages,
-            role=first_role if i == 0 else DocumentFile.Role.ATTACHMENT, uploaded_by=actor,
+            document=document,
+            blob_id=d.sha256,
+            name=filetypes.safe_name(up.name),
+            pages=s.pages,
+            role=first_role if i == 0 else DocumentFile.Role.ATTACHMENT,
+            uploaded_by=actor,
         )
         for i, (up, s, d) in enumerate(stored)
     ]
@@ -196,15 +207,23 @@ def next_number(agency: Agency, year: int, series: str) -> int:
 
 def _audit_data(doc: Document, files: list[DocumentFile]) -> dict:
     return {
-        "direction": doc.direction, "type": doc.doc_type.name, "code": doc.code,
-        "register": [doc.reg_series, doc.reg_year, doc.reg_seq], "subject": doc.subject,
-        "issued_date": doc.issued_date.isoformat(), "issuer": doc.issuer_name,
-        "urgency": doc.urgency, "confidentiality": doc.confidentiality, "delivery_mode": doc.delivery_mode,
-        "legal": doc.is_legal, "files": [[f.name, f.blob_id] for f in files],
+        "direction": doc.direction,
+        "type": doc.doc_type.name,
+        "code": doc.code,
+        "register": [doc.reg_series, doc.reg_year, doc.reg_seq],
+        "subject": doc.subject,
+        "issued_date": doc.issued_date.isoformat(),
+        "issuer": doc.issuer_name,
+        "urgency": doc.urgency,
+        "confidentiality": doc.confidentiality,
+        "delivery_mode": doc.delivery_mode,
+        "legal": doc.is_legal,
+        "files": [[f.name, f.blob_id] for f in files],
     }
 
 
 # --- incoming -------------------------------------------------------------------------------
+
 
 def register_incoming(
     actor: Person,
@@ -293,21 +312,44 @@ def register_incoming(
         if key:
             duplicates = list(
                 Document.objects.filter(
-                    agency=agency, direction=Direction.INCOMING, code_key=key, issuer_name_key=issuer_key,
+                    agency=agency,
+                    direction=Direction.INCOMING,
+                    code_key=key,
+                    issuer_name_key=issuer_key,
                     issued_date__year=issued_date.year,
                 ).order_by("reg_year", "reg_seq")[:5]
             )
         series = numbering.incoming_series(confidential=confidential)
         seq = next_number(agency, year, series)
         doc = Document.objects.create(
-            agency=agency, direction=Direction.INCOMING, doc_type=doc_type, is_legal=is_legal,
-            number=number, notation=notation, code_key=key,
-            reg_series=series, reg_year=year, reg_seq=seq,
-            issued_date=issued_date, issuer_name=issuer_name, issuer_name_key=issuer_key,
-            issuer_identifier=issuer_identifier, subject=subject, pages=pages, description=description,
-            signer_name=signer_name, signer_position=signer_position, recipients=recipients,
-            due_date=due_date, urgency=urgency, confidentiality=confidentiality, delivery_mode=delivery_mode,
-            received_at=received_at, channel=channel, handling_status=HandlingStatus.PENDING, created_by=actor,
+            agency=agency,
+            direction=Direction.INCOMING,
+            doc_type=doc_type,
+            is_legal=is_legal,
+            number=number,
+            notation=notation,
+            code_key=key,
+            reg_series=series,
+            reg_year=year,
+            reg_seq=seq,
+            issued_date=issued_date,
+            issuer_name=issuer_name,
+            issuer_name_key=issuer_key,
+            issuer_identifier=issuer_identifier,
+            subject=subject,
+            pages=pages,
+            description=description,
+            signer_name=signer_name,
+            signer_position=signer_position,
+            recipients=recipients,
+            due_date=due_date,
+            urgency=urgency,
+            confidentiality=confidentiality,
+            delivery_mode=delivery_mode,
+            received_at=received_at,
+            channel=channel,
+            handling_status=HandlingStatus.PENDING,
+            created_by=actor,
         )
         files = _attach(doc, stored, actor)
         data = _audit_data(doc, files)
@@ -318,8 +360,11 @@ def register_incoming(
         transaction.on_commit(lambda: document_registered.send(sender=Document, document=doc, actor=actor))
 
     warnings = [
-        _("A document %(code)s from %(issuer)s was already registered with arrival number %(n)s on %(date)s.") % {
-            "code": d.code, "issuer": d.issuer_name, "n": d.reg_seq,
+        _("A document %(code)s from %(issuer)s was already registered with arrival number %(n)s on %(date)s.")
+        % {
+            "code": d.code,
+            "issuer": d.issuer_name,
+            "n": d.reg_seq,
             "date": timezone.localtime(d.received_at).strftime("%d/%m/%Y") if d.received_at else "",
         }
         for d in duplicates
@@ -328,6 +373,7 @@ def register_incoming(
 
 
 # --- outgoing and internal ------------------------------------------------------------------
+
 
 def register_outgoing(
     actor: Person,
@@ -398,23 +444,44 @@ def register_outgoing(
         confidential=confidential, legal=is_legal, type_abbreviation=doc_type.abbreviation
     )
     notation = numbering.outgoing_notation(
-        type_abbreviation=doc_type.abbreviation, agency_notation=agency.notation,
-        unit_notation=unit.notation if unit else None, legal_year=year if is_legal else None,
+        type_abbreviation=doc_type.abbreviation,
+        agency_notation=agency.notation,
+        unit_notation=unit.notation if unit else None,
+        legal_year=year if is_legal else None,
     )
     with transaction.atomic():
         seq = next_number(agency, year, series)
         number = numbering.format_number(seq)
         doc = Document.objects.create(
-            agency=agency, direction=Direction.INTERNAL if internal else Direction.OUTGOING,
-            doc_type=doc_type, is_legal=is_legal, number=number, notation=notation,
+            agency=agency,
+            direction=Direction.INTERNAL if internal else Direction.OUTGOING,
+            doc_type=doc_type,
+            is_legal=is_legal,
+            number=number,
+            notation=notation,
             code_key=numbering.code_key(number, notation),
-            reg_series=series, reg_year=year, reg_seq=seq,
-            issued_date=issued_date, place=agency.place or settings.VANBAN["PROVINCE_PLACE"],
-            issuer_name=agency.name, issuer_name_key=numbering.name_key(agency.name),
-            issuer_identifier=agency.identifier, subject=subject, pages=pages, description=description,
-            signer_name=signer_name, signer_position=signer_position, recipients=recipients, copies=copies,
-            due_date=due_date, urgency=urgency, confidentiality=confidentiality, delivery_mode=delivery_mode,
-            drafting_unit=unit, handling_status=HandlingStatus.DONE, created_by=actor,
+            reg_series=series,
+            reg_year=year,
+            reg_seq=seq,
+            issued_date=issued_date,
+            place=agency.place or settings.VANBAN["PROVINCE_PLACE"],
+            issuer_name=agency.name,
+            issuer_name_key=numbering.name_key(agency.name),
+            issuer_identifier=agency.identifier,
+            subject=subject,
+            pages=pages,
+            description=description,
+            signer_name=signer_name,
+            signer_position=signer_position,
+            recipients=recipients,
+            copies=copies,
+            due_date=due_date,
+            urgency=urgency,
+            confidentiality=confidentiality,
+            delivery_mode=delivery_mode,
+            drafting_unit=unit,
+            handling_status=HandlingStatus.DONE,
+            created_by=actor,
         )
         files = _attach(doc, stored, actor)
         audit.record(actor=actor, action="document.register_outgoing", target=doc, data=_audit_data(doc, files))
@@ -423,6 +490,7 @@ def register_outgoing(
 
 
 # --- files ----------------------------------------------------------------------------------
+
 
 def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> list[DocumentFile]:
     """Attach more files to a registered document of the actor's agency."""
@@ -439,6 +507,7 @@ def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> l
         doc = Document.objects.select_for_update().get(pk=document.pk)
         has_main = doc.files.filter(role=DocumentFile.Role.MAIN).exists()
         files = _attach(doc, stored, actor, DocumentFile.Role.ATTACHMENT if has_main else DocumentFile.Role.MAIN)
-        audit.record(actor=actor, action="document.add_files", target=doc,
-                     data={"files": [[f.name, f.blob_id] for f in files]})
+        audit.record(
+            actor=actor, action="document.add_files", target=doc, data={"files": [[f.name, f.blob_id] for f in files]}
+        )
     return files

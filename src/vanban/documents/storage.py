@@ -105,3 +105,14 @@ def read_verified(sha256: str) -> bytes:
 
 def exists(sha256: str) -> bool:
     return _store().exists(path_for(sha256))
+
+
+def check(sha256: str) -> str:
+    """ "ok", "corrupt" or "missing" for one stored file."""
+    try:
+        verified_copy(sha256).close()
+    except CorruptFile:
+        return "corrupt"
+    except FileNotFoundError:
+        return "missing"
+    return "ok"

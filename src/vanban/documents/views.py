@@ -90,7 +90,8 @@ def register_print(request, slug, fmt):
         return HttpResponse(
             _("The register has %(n)d entries for this filter; print at most %(max)d at a time by narrowing the dates.")
             % {"n": total, "max": MAX_PRINT_ROWS},
-            status=400, content_type="text/plain; charset=utf-8",
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     # Registers print in register order: oldest first, as the paper book is written.
     rows = list(reversed(list(qs)))
@@ -108,9 +109,7 @@ def register_print(request, slug, fmt):
         response["Content-Disposition"] = content_disposition_header(False, f"{stem}.pdf")
     else:
         data = exports.register_xlsx(book, agency, f.year, rows, period)
-        response = HttpResponse(
-            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = content_disposition_header(True, f"{stem}.xlsx")
     return response
 
@@ -130,12 +129,23 @@ def incoming_new(request):
             result = services.register_incoming(
                 request.user,
                 uploads=[Upload.from_django(u) for u in form.uploads()],
-                doc_type=d["type"], subject=d["subject"], issuer_name=d["issuer_name"],
-                issued_date=d["issued_date"], original_code=d["original_code"], urgency=d["urgency"],
-                confidentiality=d["confidentiality"], delivery_mode=d["delivery_mode"], channel=d["channel"],
-                received_at=d["received_at"], is_legal=d["is_legal"], pages=d["pages"],
-                signer_name=d["signer_name"], signer_position=d["signer_position"],
-                issuer_identifier=d["issuer_identifier"], recipients=d["recipients"], due_date=d["due_date"],
+                doc_type=d["type"],
+                subject=d["subject"],
+                issuer_name=d["issuer_name"],
+                issued_date=d["issued_date"],
+                original_code=d["original_code"],
+                urgency=d["urgency"],
+                confidentiality=d["confidentiality"],
+                delivery_mode=d["delivery_mode"],
+                channel=d["channel"],
+                received_at=d["received_at"],
+                is_legal=d["is_legal"],
+                pages=d["pages"],
+                signer_name=d["signer_name"],
+                signer_position=d["signer_position"],
+                issuer_identifier=d["issuer_identifier"],
+                recipients=d["recipients"],
+                due_date=d["due_date"],
                 description=d["description"],
             )
         except ValidationError as exc:
@@ -160,11 +170,22 @@ def outgoing_new(request):
             result = services.register_outgoing(
                 request.user,
                 uploads=[Upload.from_django(u) for u in form.uploads()],
-                doc_type=d["type"], subject=d["subject"], signer_name=d["signer_name"],
-                signer_position=d["signer_position"], issued_date=d["issued_date"], unit=d["unit"],
-                delivery_mode=d["delivery_mode"], urgency=d["urgency"], confidentiality=d["confidentiality"],
-                is_legal=d["is_legal"], internal=d["internal"], recipients=d["recipients"], copies=d["copies"],
-                due_date=d["due_date"], description=d["description"], pages=d["pages"],
+                doc_type=d["type"],
+                subject=d["subject"],
+                signer_name=d["signer_name"],
+                signer_position=d["signer_position"],
+                issued_date=d["issued_date"],
+                unit=d["unit"],
+                delivery_mode=d["delivery_mode"],
+                urgency=d["urgency"],
+                confidentiality=d["confidentiality"],
+                is_legal=d["is_legal"],
+                internal=d["internal"],
+                recipients=d["recipients"],
+                copies=d["copies"],
+                due_date=d["due_date"],
+                description=d["description"],
+                pages=d["pages"],
             )
         except ValidationError as exc:
             form.apply_errors(exc)
@@ -183,8 +204,12 @@ def detail(request, pk):
     return render(
         request,
         "documents/detail.html",
-        {"doc": doc, "files": doc.files.select_related("blob"), "history": history,
-         "add_form": AddFilesForm() if can_add else None},
+        {
+            "doc": doc,
+            "files": doc.files.select_related("blob"),
+            "history": history,
+            "add_form": AddFilesForm() if can_add else None,
+        },
     )
 
 

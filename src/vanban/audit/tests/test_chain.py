@@ -1,11 +1,11 @@
 import io
 
 import pytest
+from conftest import build_province
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from conftest import build_province
 from vanban.audit import services
 from vanban.audit.chain import GENESIS_HASH, StoredEntry, canonical_json, entry_hash, verify
 from vanban.audit.models import ChainHead, Entry
@@ -42,7 +42,7 @@ def test_edited_payload_is_found(province):
     target = Entry.objects.filter(action="test.event").order_by("seq")[2]
     assert '"i":2' in target.payload
     Entry.objects.filter(pk=target.pk).update(payload=target.payload.replace('"i":2', '"i":9'))
-    count, problem = verify_chain()
+    _count, problem = verify_chain()
     assert problem is not None and problem.seq == target.seq and "changed" in problem.reason
     code, text = _verify_command()
     assert code == 1 and f"first bad entry: {target.seq}" in text

@@ -1,10 +1,10 @@
 """Who may see which document, through the selector, the web pages and the API."""
 
 import pytest
+from conftest import PASSWORD, pdf_upload
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD, pdf_upload
 from vanban.documents import selectors, services
 from vanban.documents.models import DocumentAccess
 from vanban.orgs import services as org_services
@@ -14,8 +14,14 @@ pytestmark = pytest.mark.django_db
 
 def _incoming(p, clerk=None, **kw):
     clerk = clerk or p.clerk_a
-    args = dict(uploads=[pdf_upload()], doc_type=p.types["cong-van"], subject="Văn bản thường",
-                issuer_name="Sở Tài chính", issued_date=timezone.localdate(), original_code="10/STC-VP")
+    args = dict(
+        uploads=[pdf_upload()],
+        doc_type=p.types["cong-van"],
+        subject="Văn bản thường",
+        issuer_name="Sở Tài chính",
+        issued_date=timezone.localdate(),
+        original_code="10/STC-VP",
+    )
     args.update(kw)
     return services.register_incoming(clerk, **args).document
 

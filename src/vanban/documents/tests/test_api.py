@@ -1,10 +1,10 @@
 import datetime as dt
 
 import pytest
+from conftest import django_pdf
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import django_pdf
 from vanban.audit.models import Entry
 from vanban.documents.models import Document, StoredBlob
 from vanban.documents.samples import png
@@ -27,9 +27,15 @@ def today():
 
 def post_incoming(api, **overrides):
     data = {
-        "file": django_pdf("api incoming"), "type": "QĐ", "subject": "Về việc ban hành quy chế",
-        "issuer_name": "Ủy ban nhân dân tỉnh Tiền Giang", "original_code": "15/QĐ-UBND", "issued_date": today(),
-        "urgency": "normal", "confidentiality": "normal", "delivery_mode": "electronic",
+        "file": django_pdf("api incoming"),
+        "type": "QĐ",
+        "subject": "Về việc ban hành quy chế",
+        "issuer_name": "Ủy ban nhân dân tỉnh Tiền Giang",
+        "original_code": "15/QĐ-UBND",
+        "issued_date": today(),
+        "urgency": "normal",
+        "confidentiality": "normal",
+        "delivery_mode": "electronic",
     }
     data.update(overrides)
     data = {k: v for k, v in data.items() if v is not None}
@@ -37,8 +43,14 @@ def post_incoming(api, **overrides):
 
 
 def post_outgoing(api, **overrides):
-    data = {"file": django_pdf("api outgoing"), "type": "QĐ", "subject": "Quyết định thành lập ban",
-            "signer_name": "Phạm Văn Đức", "issued_date": today(), "delivery_mode": "electronic_with_paper"}
+    data = {
+        "file": django_pdf("api outgoing"),
+        "type": "QĐ",
+        "subject": "Quyết định thành lập ban",
+        "signer_name": "Phạm Văn Đức",
+        "issued_date": today(),
+        "delivery_mode": "electronic_with_paper",
+    }
     data.update(overrides)
     data = {k: v for k, v in data.items() if v is not None}
     return api.post("/api/v1/documents/outgoing/", data, format="multipart")
@@ -66,8 +78,14 @@ def test_register_outgoing_gets_code(api, province):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("QĐ", "Quyết định"), ("Công văn", "Công văn"), ("cong van", "Công văn"), ("TB", "Thông báo"),
-     ("KH", "Kế hoạch"), ("quyet-dinh", "Quyết định")],
+    [
+        ("QĐ", "Quyết định"),
+        ("Công văn", "Công văn"),
+        ("cong van", "Công văn"),
+        ("TB", "Thông báo"),
+        ("KH", "Kế hoạch"),
+        ("quyet-dinh", "Quyết định"),
+    ],
 )
 def test_type_accepts_abbreviation_or_name(api, value, expected):
     r = post_incoming(api, type=value)
@@ -77,8 +95,13 @@ def test_type_accepts_abbreviation_or_name(api, value, expected):
 
 @pytest.mark.parametrize(
     ("field", "value", "stored"),
-    [("urgency", "Khẩn", "urgent"), ("urgency", "flash", "flash"), ("urgency", "thượng khẩn", "very_urgent"),
-     ("confidentiality", "Mật", "confidential"), ("confidentiality", "top_secret", "top_secret")],
+    [
+        ("urgency", "Khẩn", "urgent"),
+        ("urgency", "flash", "flash"),
+        ("urgency", "thượng khẩn", "very_urgent"),
+        ("confidentiality", "Mật", "confidential"),
+        ("confidentiality", "top_secret", "top_secret"),
+    ],
 )
 def test_levels_accept_codes_and_vietnamese(api, field, value, stored):
     r = post_incoming(api, **{field: value})
@@ -183,8 +206,8 @@ def test_corrupted_file_is_not_served(api, province, settings):
 
 
 def test_schema_is_valid_openapi(client):
-    from drf_spectacular.validation import validate_schema
     from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)

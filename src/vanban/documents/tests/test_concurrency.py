@@ -4,10 +4,10 @@ Runs with real concurrent connections on both SQLite (BEGIN IMMEDIATE) and Postg
 import threading
 
 import pytest
+from conftest import build_province, pdf_upload
 from django.db import connection, connections
 from django.utils import timezone
 
-from conftest import build_province, pdf_upload
 from vanban.audit.selectors import verify_chain
 from vanban.documents import services
 from vanban.documents.models import Document
@@ -45,8 +45,9 @@ def test_concurrent_numbering_never_repeats_or_skips():
     # A second clerk in the same agency, so the race is between two people as in real life.
     from vanban.orgs import services as org_services
 
-    org_services.create_person(None, username="vanthu2.a", full_name="Văn thư hai", agency=p.a, unit=p.a_vp,
-                               roles=["clerk"], password="x")
+    org_services.create_person(
+        None, username="vanthu2.a", full_name="Văn thư hai", agency=p.a, unit=p.a_vp, roles=["clerk"], password="x"
+    )
     clerk_ids = [p.clerk_a.pk, Person.objects.get(username="vanthu2.a").pk]
     today = timezone.localdate()
 
@@ -54,12 +55,21 @@ def test_concurrent_numbering_never_repeats_or_skips():
         clerk = Person.objects.get(pk=clerk_ids[i % 2])
         for j in range(PER_THREAD):
             services.register_outgoing(
-                clerk, uploads=[pdf_upload(f"out {i} {j}")], doc_type=p.types["QĐ"], subject=f"Quyết định {i}-{j}",
-                signer_name="Phạm Văn Đức", issued_date=today,
+                clerk,
+                uploads=[pdf_upload(f"out {i} {j}")],
+                doc_type=p.types["QĐ"],
+                subject=f"Quyết định {i}-{j}",
+                signer_name="Phạm Văn Đức",
+                issued_date=today,
             )
             services.register_incoming(
-                clerk, uploads=[pdf_upload(f"in {i} {j}")], doc_type=p.types["cong-van"], subject=f"Công văn {i}-{j}",
-                issuer_name="Sở Tài chính", issued_date=today, original_code=f"{i * 100 + j}/STC-VP",
+                clerk,
+                uploads=[pdf_upload(f"in {i} {j}")],
+                doc_type=p.types["cong-van"],
+                subject=f"Công văn {i}-{j}",
+                issuer_name="Sở Tài chính",
+                issued_date=today,
+                original_code=f"{i * 100 + j}/STC-VP",
             )
 
     _run_concurrently(work)
@@ -70,6 +80,6 @@ def test_concurrent_numbering_never_repeats_or_skips():
     assert arrivals == list(range(1, total + 1))
     codes = set(Document.objects.filter(direction="outgoing").values_list("number", flat=True))
     assert len(codes) == total
-    count, problem = verify_chain()
+    _count, problem = verify_chain()
     assert problem is None, problem
     assert connection.vendor in ("sqlite", "postgresql")

@@ -66,8 +66,13 @@ def test_oversize_refused_before_reading():
 
 @pytest.mark.parametrize(
     ("name", "safe"),
-    [("../../etc/passwd.pdf", "passwd.pdf"), ("C:\\Users\\a\\Quyết định.pdf", "Quyết định.pdf"),
-     ("..hidden.pdf", "hidden.pdf"), ("a\x00b\nc.pdf", "abc.pdf"), ("x" * 300 + ".pdf", "x" * 196 + ".pdf")],
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\a\\Quyết định.pdf", "Quyết định.pdf"),
+        ("..hidden.pdf", "hidden.pdf"),
+        ("a\x00b\nc.pdf", "abc.pdf"),
+        ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ],
 )
 def test_names_are_never_paths(name, safe):
     assert filetypes.safe_name(name) == safe

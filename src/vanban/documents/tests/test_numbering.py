@@ -22,8 +22,7 @@ def test_notations_as_the_decree_writes_them():
     assert numbering.outgoing_notation(type_abbreviation="QĐ", agency_notation="UBND") == "QĐ-UBND"
     assert numbering.outgoing_notation(type_abbreviation="", agency_notation="UBND", unit_notation="VP") == "UBND-VP"
     assert (
-        numbering.outgoing_notation(type_abbreviation="QĐ", agency_notation="UBND", legal_year=2026)
-        == "2026/QĐ-UBND"
+        numbering.outgoing_notation(type_abbreviation="QĐ", agency_notation="UBND", legal_year=2026) == "2026/QĐ-UBND"
     )
     assert numbering.join_code("05", "QĐ-UBND") == "05/QĐ-UBND"
     with pytest.raises(ValueError):
@@ -53,9 +52,16 @@ def test_parse_code(text, number, notation):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("", "empty"), ("15 /QĐ-UBND", "spaces"), ("15-QĐ-UBND", "no_slash"), ("abc/QĐ", "bad_number"),
-     ("15/", "bad_notation"), ("15/QĐ-", "bad_notation"), ("1" * 12 + "/QĐ", "bad_number"),
-     ("15/" + "A" * 31, "too_long")],
+    [
+        ("", "empty"),
+        ("15 /QĐ-UBND", "spaces"),
+        ("15-QĐ-UBND", "no_slash"),
+        ("abc/QĐ", "bad_number"),
+        ("15/", "bad_notation"),
+        ("15/QĐ-", "bad_notation"),
+        ("1" * 12 + "/QĐ", "bad_number"),
+        ("15/" + "A" * 31, "too_long"),
+    ],
 )
 def test_parse_code_refusals(text, reason):
     with pytest.raises(CodeError) as e:

@@ -2,10 +2,10 @@ import datetime as dt
 import io
 
 import pytest
+from conftest import pdf_upload
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from conftest import pdf_upload
 from vanban.audit.models import Entry
 from vanban.documents import services, storage
 from vanban.documents.models import Document, DocumentFile, NumberCounter, StoredBlob
@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def incoming(p, **kw):
     args = dict(
-        uploads=[pdf_upload("incoming")], doc_type=p.types["QĐ"], subject="Về việc triển khai phần mềm",
-        issuer_name="Ủy ban nhân dân tỉnh Tiền Giang", issued_date=timezone.localdate(), original_code="15/QĐ-UBND",
+        uploads=[pdf_upload("incoming")],
+        doc_type=p.types["QĐ"],
+        subject="Về việc triển khai phần mềm",
+        issuer_name="Ủy ban nhân dân tỉnh Tiền Giang",
+        issued_date=timezone.localdate(),
+        original_code="15/QĐ-UBND",
         channel="exchange",
     )
     args.update(kw)
@@ -26,8 +30,13 @@ def incoming(p, **kw):
 
 
 def outgoing(p, **kw):
-    args = dict(uploads=[pdf_upload("outgoing")], doc_type=p.types["QĐ"], subject="Quyết định thành lập tổ công tác",
-                signer_name="Phạm Văn Đức", issued_date=timezone.localdate())
+    args = dict(
+        uploads=[pdf_upload("outgoing")],
+        doc_type=p.types["QĐ"],
+        subject="Quyết định thành lập tổ công tác",
+        signer_name="Phạm Văn Đức",
+        issued_date=timezone.localdate(),
+    )
     args.update(kw)
     return services.register_outgoing(p.clerk_a, **args)
 
@@ -86,7 +95,12 @@ def test_numbering_restarts_each_year(province):
 
 
 def test_refusal_changes_nothing(province):
-    before = (Document.objects.count(), Entry.objects.count(), NumberCounter.objects.count(), StoredBlob.objects.count())
+    before = (
+        Document.objects.count(),
+        Entry.objects.count(),
+        NumberCounter.objects.count(),
+        StoredBlob.objects.count(),
+    )
     with pytest.raises(ValidationError) as e:
         incoming(province, uploads=[Upload(io.BytesIO(png()), "scan.pdf", len(png()))])
     assert "PNG" in " ".join(e.value.message_dict["file"])
@@ -110,7 +124,11 @@ def test_only_clerks_register(province):
     for person in (province.leader_a, province.specialist_a, province.superuser, province.monitor):
         with pytest.raises(PermissionDenied):
             services.register_incoming(
-                person, uploads=[pdf_upload()], doc_type=province.types["QĐ"], subject="x", issuer_name="y",
+                person,
+                uploads=[pdf_upload()],
+                doc_type=province.types["QĐ"],
+                subject="x",
+                issuer_name="y",
                 issued_date=timezone.localdate(),
             )
 

@@ -3,10 +3,10 @@ import io
 
 import pikepdf
 import pytest
+from conftest import PASSWORD, django_pdf, pdf_upload
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from conftest import PASSWORD, django_pdf, pdf_upload
 from vanban.documents import services
 from vanban.documents.models import Document
 from vanban.documents.samples import png
@@ -21,8 +21,14 @@ def clerk(client, province):
 
 
 def _incoming(p, subject, **kw):
-    args = dict(uploads=[pdf_upload(subject)], doc_type=p.types["cong-van"], subject=subject,
-                issuer_name="Sở Tài chính", issued_date=timezone.localdate(), original_code="10/STC-VP")
+    args = dict(
+        uploads=[pdf_upload(subject)],
+        doc_type=p.types["cong-van"],
+        subject=subject,
+        issuer_name="Sở Tài chính",
+        issued_date=timezone.localdate(),
+        original_code="10/STC-VP",
+    )
     args.update(kw)
     return services.register_incoming(p.clerk_a, **args).document
 
@@ -33,13 +39,22 @@ def test_login_page_is_vietnamese(client, db):
 
 
 def test_register_incoming_through_the_form(clerk, province):
-    r = clerk.post("/van-ban-den/moi/", {
-        "file": django_pdf("form"), "channel": "paper", "delivery_mode": "electronic_with_paper",
-        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "type": province.types["QĐ"].pk,
-        "original_code": "15/QĐ-UBND", "issued_date": timezone.localdate().isoformat(),
-        "issuer_name": "Ủy ban nhân dân tỉnh Tiền Giang", "subject": "Quyết định về việc thử nghiệm",
-        "urgency": "urgent", "confidentiality": "normal",
-    })
+    r = clerk.post(
+        "/van-ban-den/moi/",
+        {
+            "file": django_pdf("form"),
+            "channel": "paper",
+            "delivery_mode": "electronic_with_paper",
+            "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "type": province.types["QĐ"].pk,
+            "original_code": "15/QĐ-UBND",
+            "issued_date": timezone.localdate().isoformat(),
+            "issuer_name": "Ủy ban nhân dân tỉnh Tiền Giang",
+            "subject": "Quyết định về việc thử nghiệm",
+            "urgency": "urgent",
+            "confidentiality": "normal",
+        },
+    )
     doc = Document.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/van-ban/{doc.pk}/"
     assert doc.reg_seq == 1 and doc.channel == "paper" and doc.delivery_mode == "electronic_with_paper"
@@ -50,11 +65,21 @@ def test_register_incoming_through_the_form(clerk, province):
 
 
 def test_form_errors_are_shown_and_nothing_is_stored(clerk, province):
-    r = clerk.post("/van-ban-den/moi/", {
-        "file": io.BytesIO(png()), "channel": "exchange", "delivery_mode": "electronic",
-        "type": province.types["QĐ"].pk, "original_code": "15 QĐ", "issued_date": timezone.localdate().isoformat(),
-        "issuer_name": "UBND", "subject": "x", "urgency": "normal", "confidentiality": "normal",
-    })
+    r = clerk.post(
+        "/van-ban-den/moi/",
+        {
+            "file": io.BytesIO(png()),
+            "channel": "exchange",
+            "delivery_mode": "electronic",
+            "type": province.types["QĐ"].pk,
+            "original_code": "15 QĐ",
+            "issued_date": timezone.localdate().isoformat(),
+            "issuer_name": "UBND",
+            "subject": "x",
+            "urgency": "normal",
+            "confidentiality": "normal",
+        },
+    )
     assert r.status_code == 200
     form = r.context["form"]
     assert "original_code" in form.errors
@@ -62,13 +87,24 @@ def test_form_errors_are_shown_and_nothing_is_stored(clerk, province):
 
 
 def test_register_outgoing_through_the_form(clerk, province):
-    r = clerk.post("/van-ban-di/moi/", {
-        "file": django_pdf("out"), "internal": "0", "type": province.types["cong-van"].pk, "unit": province.a_vp.pk,
-        "issued_date": timezone.localdate().isoformat(), "subject": "Về việc góp ý dự thảo",
-        "signer_name": "Phạm Văn Đức", "signer_position": "Giám đốc", "urgency": "normal",
-        "confidentiality": "normal", "delivery_mode": "electronic", "recipients": "Như trên;\nLưu: VT, VP.",
-        "copies": "3",
-    })
+    r = clerk.post(
+        "/van-ban-di/moi/",
+        {
+            "file": django_pdf("out"),
+            "internal": "0",
+            "type": province.types["cong-van"].pk,
+            "unit": province.a_vp.pk,
+            "issued_date": timezone.localdate().isoformat(),
+            "subject": "Về việc góp ý dự thảo",
+            "signer_name": "Phạm Văn Đức",
+            "signer_position": "Giám đốc",
+            "urgency": "normal",
+            "confidentiality": "normal",
+            "delivery_mode": "electronic",
+            "recipients": "Như trên;\nLưu: VT, VP.",
+            "copies": "3",
+        },
+    )
     assert r.status_code == 302, r.context["form"].errors if r.context else r
     doc = Document.objects.get()
     assert doc.code == "01/STTTT-VP" and doc.copies == 3
@@ -86,8 +122,12 @@ def test_register_filters_and_htmx_partial(clerk, province):
     _incoming(province, "Thường một")
     _incoming(province, "Khẩn hai", urgency="urgent")
     last_year = timezone.localdate().replace(month=6, day=1) - dt.timedelta(days=366)
-    _incoming(province, "Năm trước", issued_date=last_year, received_at=timezone.make_aware(
-        dt.datetime.combine(last_year, dt.time(9, 0))))
+    _incoming(
+        province,
+        "Năm trước",
+        issued_date=last_year,
+        received_at=timezone.make_aware(dt.datetime.combine(last_year, dt.time(9, 0))),
+    )
     page = clerk.get("/so/den/", {"urgent": "on", "year": timezone.localdate().year}).content.decode()
     assert "Khẩn hai" in page and "Thường một" not in page and "Năm trước" not in page
     page = clerk.get("/so/den/", {"year": last_year.year}).content.decode()
@@ -135,8 +175,14 @@ def test_outgoing_register_row_matches_columns(province):
     from vanban.documents import registers
 
     doc = services.register_outgoing(
-        province.clerk_a, uploads=[pdf_upload()], doc_type=province.types["QĐ"], subject="Quyết định",
-        signer_name="Phạm Văn Đức", signer_position="Giám đốc", copies=2, unit=province.a_vp,
+        province.clerk_a,
+        uploads=[pdf_upload()],
+        doc_type=province.types["QĐ"],
+        subject="Quyết định",
+        signer_name="Phạm Văn Đức",
+        signer_position="Giám đốc",
+        copies=2,
+        unit=province.a_vp,
     ).document
     row = registers.outgoing_row(doc)
     assert len(row) == len(registers.OUTGOING_COLUMNS) == 10

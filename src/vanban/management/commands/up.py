@@ -65,11 +65,26 @@ class Command(BaseCommand):
             return
 
         web = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gunicorn", "vanban.wsgi:application", "--bind", f"{host}:{port}",
-             "--workers", str(workers), "--threads", "4", "--timeout", "120",
-             "--access-logfile", "-", "--error-logfile", "-"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "vanban.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "120",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+            ],
         )
-        worker = subprocess.Popen([sys.executable, "-m", "vanban", "db_worker", "--queue-name", "default"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "vanban", "db_worker", "--queue-name", "default"])
         children = [web, worker]
 
         def stop(*_):
