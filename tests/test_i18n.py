@@ -23,6 +23,7 @@ MSGFMT = shutil.which("msgfmt") or "/usr/bin/msgfmt"
 
 # --- a small .po parser ---------------------------------------------------------------------
 
+
 @dataclass
 class Entry:
     line: int
@@ -120,6 +121,7 @@ def _where(e: Entry) -> str:
 
 # --- the catalogue is complete --------------------------------------------------------------
 
+
 def test_header_is_vietnamese(entries):
     header = next(e for e in entries if e.is_header)
     assert "fuzzy" not in header.flags, "the header is still marked fuzzy"
@@ -171,7 +173,9 @@ def test_translations_are_nfc(messages):
 def test_msgfmt_accepts_and_counts_everything(messages, tmp_path):
     result = subprocess.run(
         [MSGFMT, "--check", "--statistics", "-o", str(tmp_path / "django.mo"), str(PO)],
-        capture_output=True, text=True, env={"LC_ALL": "C"},
+        capture_output=True,
+        text=True,
+        env={"LC_ALL": "C"},
     )
     assert result.returncode == 0, result.stderr
     stats = result.stderr.strip()
@@ -180,14 +184,13 @@ def test_msgfmt_accepts_and_counts_everything(messages, tmp_path):
 
 # --- the right words at run time ------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def locale_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("locale")
     out = root / "vi" / "LC_MESSAGES"
     out.mkdir(parents=True)
-    subprocess.run(
-        [MSGFMT, "--check", "-o", str(out / "django.mo"), str(PO)], check=True, env={"LC_ALL": "C"}
-    )
+    subprocess.run([MSGFMT, "--check", "-o", str(out / "django.mo"), str(PO)], check=True, env={"LC_ALL": "C"})
     return root
 
 
@@ -241,10 +244,15 @@ def test_choice_labels(vi):
     assert [str(label) for label in Urgency.labels] == ["Thường", "Khẩn", "Thượng khẩn", "Hỏa tốc"]
     assert [str(label) for label in Confidentiality.labels] == ["Thường", "Mật", "Tối mật", "Tuyệt mật"]
     assert [str(label) for label in DeliveryMode.labels] == [
-        "Hoàn toàn điện tử", "Điện tử kèm bản giấy", "Chỉ bản giấy",
+        "Hoàn toàn điện tử",
+        "Điện tử kèm bản giấy",
+        "Chỉ bản giấy",
     ]
     assert [str(label) for label in Channel.labels] == [
-        "Hệ thống quản lý văn bản", "Liên thông văn bản", "Thư điện tử", "Bản giấy (bưu chính, trực tiếp)",
+        "Hệ thống quản lý văn bản",
+        "Liên thông văn bản",
+        "Thư điện tử",
+        "Bản giấy (bưu chính, trực tiếp)",
     ]
 
 
@@ -253,12 +261,28 @@ def test_register_columns_follow_decree_30(vi):
     from vanban.documents.registers import INCOMING_COLUMNS, OUTGOING_COLUMNS
 
     assert [str(c.title) for c in INCOMING_COLUMNS] == [
-        "Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày tháng văn bản",
-        "Tên loại và trích yếu nội dung", "Đơn vị hoặc người nhận", "Ngày chuyển", "Ký nhận", "Ghi chú",
+        "Ngày đến",
+        "Số đến",
+        "Tác giả",
+        "Số, ký hiệu",
+        "Ngày tháng văn bản",
+        "Tên loại và trích yếu nội dung",
+        "Đơn vị hoặc người nhận",
+        "Ngày chuyển",
+        "Ký nhận",
+        "Ghi chú",
     ]
     assert [str(c.title) for c in OUTGOING_COLUMNS] == [
-        "Số, ký hiệu", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký", "Nơi nhận",
-        "Đơn vị, người nhận bản lưu", "Số lượng bản", "Ngày chuyển", "Ký nhận", "Ghi chú",
+        "Số, ký hiệu",
+        "Ngày tháng văn bản",
+        "Tên loại và trích yếu nội dung",
+        "Người ký",
+        "Nơi nhận",
+        "Đơn vị, người nhận bản lưu",
+        "Số lượng bản",
+        "Ngày chuyển",
+        "Ký nhận",
+        "Ghi chú",
     ]
 
 

@@ -124,7 +124,7 @@ class IncomingForm(_DocumentForm):
 
 class OutgoingForm(_DocumentForm):
     internal = forms.TypedChoiceField(
-        label=_("Kind of register entry"),
+        label=_("Register as"),
         coerce=lambda v: v == "1",
         choices=[("0", _("Outgoing document (to other agencies)")), ("1", _("Internal document"))],
         initial="0",

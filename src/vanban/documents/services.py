@@ -98,7 +98,7 @@ def code_message(exc: numbering.CodeError) -> str:
         "spaces": _("The number and notation must not contain spaces, e.g. 15/QĐ-UBND."),
         "no_slash": _("Separate the number from the notation with “/”, e.g. 15/QĐ-UBND."),
         "bad_number": _("The number must be digits, e.g. 15/QĐ-UBND."),
-        "bad_notation": _("The notation is not valid, e.g. 15/QĐ-UBND."),
+        "bad_notation": _("The notation is not valid; it should look like 15/QĐ-UBND."),
         "too_long": _("The number may have at most 11 characters and the notation at most 30."),
     }[exc.reason]
 

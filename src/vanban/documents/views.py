@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from vanban.audit.selectors import entries_for
@@ -24,6 +25,11 @@ from .forms import AddFilesForm, IncomingForm, OutgoingForm, RegisterFilterForm
 from .services import Upload
 
 BOOKS = {"den": "incoming", "di": "outgoing"}
+HISTORY_LABELS = {
+    "document.register_incoming": _lazy("registered the incoming document"),
+    "document.register_outgoing": _lazy("numbered and registered the document"),
+    "document.add_files": _lazy("added files"),
+}
 
 
 def _book(slug: str) -> str:
@@ -199,7 +205,7 @@ def outgoing_new(request):
 @login_required
 def detail(request, pk):
     doc = selectors.get_document(request.user, pk)
-    history = entries_for(doc)
+    history = [(e, HISTORY_LABELS.get(e.action, e.action)) for e in entries_for(doc)]
     can_add = request.user.has_role(Role.CLERK) and doc.agency_id == request.user.agency_id
     return render(
         request,
