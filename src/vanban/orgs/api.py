@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -27,8 +28,23 @@ class AgencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Agency
         fields = [
-            "id", "code", "identifier", "name", "short_name", "notation", "kind", "parent", "status",
-            "successor", "ended_on", "place", "address", "email", "phone", "website", "units",
+            "id",
+            "code",
+            "identifier",
+            "name",
+            "short_name",
+            "notation",
+            "kind",
+            "parent",
+            "status",
+            "successor",
+            "ended_on",
+            "place",
+            "address",
+            "email",
+            "phone",
+            "website",
+            "units",
         ]
         read_only_fields = ["status", "successor", "ended_on"]
         # Uniqueness is checked by the service (one place for every rule).
@@ -58,16 +74,30 @@ class CloseSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The province's agencies",
-                       parameters=[OpenApiParameter("q", str, description="Name or identifier code prefix"),
-                                   OpenApiParameter("kind", str, enum=Agency.Kind.values),
-                                   OpenApiParameter("status", str, enum=Agency.Status.values)]),
+    list=extend_schema(
+        summary="The province's agencies",
+        parameters=[
+            OpenApiParameter("q", str, description="Name or identifier code prefix"),
+            OpenApiParameter("kind", str, enum=Agency.Kind.values),
+            OpenApiParameter("status", str, enum=Agency.Status.values),
+        ],
+    ),
     retrieve=extend_schema(responses={200: AgencySerializer, 404: OpenApiResponse(description="Not found")}),
-    create=extend_schema(responses={201: AgencySerializer, 400: OpenApiResponse(description="Invalid"),
-                                    403: OpenApiResponse(description="Not a province administrator")}),
-    partial_update=extend_schema(responses={200: AgencySerializer, 400: OpenApiResponse(description="Invalid"),
-                                            403: OpenApiResponse(description="Not a province administrator"),
-                                            404: OpenApiResponse(description="Not found")}),
+    create=extend_schema(
+        responses={
+            201: AgencySerializer,
+            400: OpenApiResponse(description="Invalid"),
+            403: OpenApiResponse(description="Not a province administrator"),
+        }
+    ),
+    partial_update=extend_schema(
+        responses={
+            200: AgencySerializer,
+            400: OpenApiResponse(description="Invalid"),
+            403: OpenApiResponse(description="Not a province administrator"),
+            404: OpenApiResponse(description="Not found"),
+        }
+    ),
 )
 class AgencyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = AgencySerializer
@@ -89,7 +119,9 @@ class AgencyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if {"name", "short_name", "notation"} & set(data):
-            raise ValidationError({"name": [_("Rename an agency with the rename action, which keeps its former name.")]})
+            raise ValidationError(
+                {"name": [_("Rename an agency with the rename action, which keeps its former name.")]}
+            )
         serializer.instance = services.update_agency(self.request.user, serializer.instance, **data)
 
     @extend_schema(request=RenameSerializer, responses={200: AgencySerializer})
@@ -118,15 +150,28 @@ class AgencyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+    # A multiple choice field (not a ListField of choices): an unknown role gets one list of
+    # messages under "roles", like every other field, not a dict keyed by position.
+    roles = serializers.MultipleChoiceField(choices=Role.choices, required=False)
     agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), allow_null=True)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), allow_null=True, required=False)
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
 
     class Meta:
         model = Person
-        fields = ["id", "username", "full_name", "email", "agency", "unit", "position", "phone", "roles",
-                  "is_active", "password"]
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "email",
+            "agency",
+            "unit",
+            "position",
+            "phone",
+            "roles",
+            "is_active",
+            "password",
+        ]
         extra_kwargs = {"username": {"validators": []}}
 
     def to_representation(self, instance):
@@ -138,11 +183,21 @@ class PersonSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(summary="People the caller may see"),
     retrieve=extend_schema(responses={200: PersonSerializer, 404: OpenApiResponse(description="Not found")}),
-    create=extend_schema(responses={201: PersonSerializer, 400: OpenApiResponse(description="Invalid"),
-                                    403: OpenApiResponse(description="Not an administrator of that agency")}),
-    partial_update=extend_schema(responses={200: PersonSerializer, 400: OpenApiResponse(description="Invalid"),
-                                            403: OpenApiResponse(description="Not an administrator"),
-                                            404: OpenApiResponse(description="Not found")}),
+    create=extend_schema(
+        responses={
+            201: PersonSerializer,
+            400: OpenApiResponse(description="Invalid"),
+            403: OpenApiResponse(description="Not an administrator of that agency"),
+        }
+    ),
+    partial_update=extend_schema(
+        responses={
+            200: PersonSerializer,
+            400: OpenApiResponse(description="Invalid"),
+            403: OpenApiResponse(description="Not an administrator"),
+            404: OpenApiResponse(description="Not found"),
+        }
+    ),
 )
 class PersonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PersonSerializer
@@ -154,11 +209,19 @@ class PersonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
         serializer.instance = services.create_person(
-            self.request.user, username=d["username"], full_name=d.get("full_name", ""), email=d.get("email", ""),
-            agency=d.get("agency"), unit=d.get("unit"), position=d.get("position", ""), phone=d.get("phone", ""),
-            roles=d.get("roles", []), password=d.get("password"),
+            self.request.user,
+            username=d["username"],
+            full_name=d.get("full_name", ""),
+            email=d.get("email", ""),
+            agency=d.get("agency"),
+            unit=d.get("unit"),
+            position=d.get("position", ""),
+            phone=d.get("phone", ""),
+            roles=d.get("roles", []),
+            password=d.get("password"),
         )
 
+    @transaction.atomic  # a refused password leaves the other changes unmade too
     def perform_update(self, serializer):
         d = dict(serializer.validated_data)
         password = d.pop("password", None)

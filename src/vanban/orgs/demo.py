@@ -23,19 +23,30 @@ CSV_PATH = Path(__file__).resolve().parent / "data" / "tien-giang-agencies.csv"
 
 # Conventional notations of the departments (the CSV's provisional codes are ASCII).
 DEPARTMENT_NOTATIONS = {
-    "82-VPUBND": "VPUBND", "82-SKHDT": "SKHĐT", "82-SGDDT": "SGDĐT", "82-SLDTBXH": "SLĐTBXH",
-    "82-TTT": "TTr", "82-SNGV": "SNgV", "82-SNNPTNT": "SNNPTNT",
+    "82-VPUBND": "VPUBND",
+    "82-SKHDT": "SKHĐT",
+    "82-SGDDT": "SGDĐT",
+    "82-SLDTBXH": "SLĐTBXH",
+    "82-TTT": "TTr",
+    "82-SNGV": "SNgV",
+    "82-SNNPTNT": "SNNPTNT",
 }
 PC_KINDS = {Agency.Kind.PROVINCE_PC, Agency.Kind.DISTRICT_PC, Agency.Kind.COMMUNE_PC}
 
 # Units of the agencies the demo people work in; every other agency gets an office (VP).
 DEMO_UNITS = {
     "82-STTTT": [
-        ("Văn phòng", "VP"), ("Phòng Công nghệ thông tin", "CNTT"), ("Phòng Bưu chính, Viễn thông", "BCVT"),
-        ("Phòng Thông tin - Báo chí - Xuất bản", "TTBCXB"), ("Thanh tra Sở", "TTr"),
+        ("Văn phòng", "VP"),
+        ("Phòng Công nghệ thông tin", "CNTT"),
+        ("Phòng Bưu chính, Viễn thông", "BCVT"),
+        ("Phòng Thông tin - Báo chí - Xuất bản", "TTBCXB"),
+        ("Thanh tra Sở", "TTr"),
     ],
     "82": [
-        ("Văn phòng", "VP"), ("Khối Kinh tế", "KT"), ("Khối Văn xã", "VX"), ("Khối Nội chính", "NC"),
+        ("Văn phòng", "VP"),
+        ("Khối Kinh tế", "KT"),
+        ("Khối Văn xã", "VX"),
+        ("Khối Nội chính", "NC"),
         ("Khối Tổng hợp", "TH"),
     ],
     "815": [("Văn phòng HĐND và UBND", "VP"), ("Phòng Nội vụ", "NV"), ("Phòng Tài chính - Kế hoạch", "TCKH")],
@@ -113,9 +124,15 @@ def load(password: str, *, suffix: str | None = None, path: Path = CSV_PATH) -> 
             if row["code"] in by_code:
                 continue
             by_code[row["code"]] = services.create_agency(
-                None, code=row["code"], identifier=ids[row["code"]], name=row["name"],
-                short_name=row["short_name"], notation=_notation(row), kind=row["kind"],
-                parent=by_code.get(row["parent_code"]), place="Tiền Giang",
+                None,
+                code=row["code"],
+                identifier=ids[row["code"]],
+                name=row["name"],
+                short_name=row["short_name"],
+                notation=_notation(row),
+                kind=row["kind"],
+                parent=by_code.get(row["parent_code"]),
+                place="Tiền Giang",
             )
             created["agencies"] += 1
         for code, agency in by_code.items():
@@ -129,10 +146,16 @@ def load(password: str, *, suffix: str | None = None, path: Path = CSV_PATH) -> 
                 continue
             agency = by_code[p.agency_code]
             services.create_person(
-                None, username=p.username, full_name=p.full_name,
-                email=f"{p.username.replace('.', '-')}@tiengiang.gov.vn", agency=agency,
-                unit=agency.units.get(notation=p.unit), position=p.position, roles=p.roles,
-                password=password, is_superuser=p.superuser,
+                None,
+                username=p.username,
+                full_name=p.full_name,
+                email=f"{p.username.replace('.', '-')}@tiengiang.gov.vn",
+                agency=agency,
+                unit=agency.units.get(notation=p.unit),
+                position=p.position,
+                roles=p.roles,
+                password=password,
+                is_superuser=p.superuser,
             )
             created["people"] += 1
     return created

@@ -19,8 +19,12 @@ class ServiceErrorsMixin:
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100, required=False,
-                           help_text=_("What the token is for, e.g. the name of a connected program."))
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        required=False,
+        help_text=_("What the token is for, e.g. the name of a connected program."),
+    )
 
 
 class DateInput(forms.DateInput):
@@ -33,8 +37,20 @@ class DateInput(forms.DateInput):
 class AgencyForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = Agency
-        fields = ["code", "identifier", "name", "short_name", "notation", "kind", "parent", "place", "address",
-                  "email", "phone", "website"]
+        fields = [
+            "code",
+            "identifier",
+            "name",
+            "short_name",
+            "notation",
+            "kind",
+            "parent",
+            "place",
+            "address",
+            "email",
+            "phone",
+            "website",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,17 +97,23 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.filter(active=True), required=False)
     position = forms.CharField(label=_("Position"), max_length=100, required=False)
     phone = forms.CharField(label=_("Telephone"), max_length=30, required=False)
-    roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, required=False,
-                                      widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     is_active = forms.BooleanField(label=_("Account enabled"), required=False, initial=True)
-    password = forms.CharField(label=_("Password"), required=False, widget=forms.PasswordInput,
-                               help_text=_("Leave empty to keep the current password."))
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Leave empty to keep the current password."),
+    )
 
     def __init__(self, *args, agencies=None, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         if agencies is not None:
             self.fields["agency"].queryset = agencies
-            self.fields["unit"].queryset = Unit.objects.filter(agency__in=agencies, active=True).select_related("agency")
+            units = Unit.objects.filter(agency__in=agencies, active=True)
+            self.fields["unit"].queryset = units.select_related("agency")
             self.fields["unit"].label_from_instance = lambda u: f"{u.name} — {u.agency.short_name}"
         if editing:
             self.fields["username"].disabled = True

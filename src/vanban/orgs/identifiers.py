@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-IDENTIFIER_RE = re.compile(r"^(?P<l4>\d{3})\.(?P<l3>\d{2})\.(?P<l2>\d{2})\.(?P<l1>[A-Z]\d{2})$")
+# [0-9], not \d (which also matches Arabic-Indic, full-width and other Unicode digits), and \Z,
+# not $ (which also matches before a trailing newline).
+IDENTIFIER_RE = re.compile(r"^(?P<l4>[0-9]{3})\.(?P<l3>[0-9]{2})\.(?P<l2>[0-9]{2})\.(?P<l1>[A-Z][0-9]{2})\Z")
 
 
 def is_valid(code: str) -> bool:
@@ -17,7 +19,7 @@ def is_valid(code: str) -> bool:
 
 def make(level1: str, level2: int = 0, level3: int = 0, level4: int = 0) -> str:
     """Compose a code, e.g. make("H58", 12) == "000.00.12.H58"."""
-    if not re.fullmatch(r"[A-Z]\d{2}", level1):
+    if not re.fullmatch(r"[A-Z][0-9]{2}", level1):
         raise ValueError(f"level-1 code must be a letter and two digits, not {level1!r}")
     if not (0 <= level2 <= 99 and 0 <= level3 <= 99 and 0 <= level4 <= 999):
         raise ValueError("identifier level out of range")

@@ -39,9 +39,7 @@ class Agency(models.Model):
         CLOSED = "closed", _("Closed")
 
     code = models.CharField(_("administrative code"), max_length=32, unique=True)
-    identifier = models.CharField(
-        _("identifier code"), max_length=13, unique=True, validators=[identifier_validator]
-    )
+    identifier = models.CharField(_("identifier code"), max_length=13, unique=True, validators=[identifier_validator])
     name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=100)
     notation = models.CharField(
@@ -52,12 +50,20 @@ class Agency(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent agency"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     successor = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="predecessors",
     )
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
@@ -96,6 +102,9 @@ class AgencyNameRecord(models.Model):
     class Meta:
         ordering = ["agency", "-valid_to"]
 
+    def __str__(self) -> str:
+        return f"{self.name} (→ {self.valid_to})"
+
 
 class Unit(models.Model):
     """A unit (phòng, ban, văn phòng) inside an agency."""
@@ -103,7 +112,9 @@ class Unit(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="units")
     name = models.CharField(_("name"), max_length=200)
     notation = models.CharField(
-        _("abbreviation"), max_length=20, validators=[notation_validator],
+        _("abbreviation"),
+        max_length=20,
+        validators=[notation_validator],
         help_text=_("Used in official letters' codes, e.g. VP in 123/UBND-VP."),
     )
     active = models.BooleanField(_("active"), default=True)

@@ -40,7 +40,8 @@ def people_manageable_by(reader: Person) -> QuerySet[Person]:
     if reader.is_superuser:
         return Person.objects.all()
     if reader.has_role(Role.ADMIN) and reader.agency_id:
-        return Person.objects.filter(agency_id=reader.agency_id)
+        # Province administrators' accounts are managed only by province administrators.
+        return Person.objects.filter(agency_id=reader.agency_id, is_superuser=False)
     return Person.objects.none()
 
 

@@ -22,13 +22,24 @@ from vanban.audit import services as audit
 from .models import Agency, AgencyNameRecord, Person, PersonalToken, PersonRole, Role, Unit
 
 AGENCY_FIELDS = (
-    "code", "identifier", "name", "short_name", "notation", "kind", "parent",
-    "place", "address", "email", "phone", "website",
+    "code",
+    "identifier",
+    "name",
+    "short_name",
+    "notation",
+    "kind",
+    "parent",
+    "place",
+    "address",
+    "email",
+    "phone",
+    "website",
 )
 PERSON_FIELDS = ("full_name", "email", "agency", "unit", "position", "phone", "is_active")
 
 
 # --- permissions ----------------------------------------------------------------------------
+
 
 def can_manage_agencies(actor: Person | None) -> bool:
     """Creating, renaming, merging and closing agencies is for the province's administrators."""
@@ -39,9 +50,16 @@ def can_manage_people_of(actor: Person | None, agency: Agency | None) -> bool:
     """Province administrators manage everyone; an agency's administrator manages its people."""
     if actor is None or (actor.is_active and actor.is_superuser):
         return True
-    return bool(
-        actor.is_active and agency is not None and actor.has_role(Role.ADMIN) and actor.agency_id == agency.pk
-    )
+    return bool(actor.is_active and agency is not None and actor.has_role(Role.ADMIN) and actor.agency_id == agency.pk)
+
+
+def can_manage_person(actor: Person | None, person: Person) -> bool:
+    """As `can_manage_people_of` the person's agency, except that a province administrator's
+    account is managed only by province administrators: an agency administrator must not be able
+    to take it over (password, token) or lock it out."""
+    if person.is_superuser and not can_manage_agencies(actor):
+        return False
+    return can_manage_people_of(actor, person.agency)
 
 
 def _require(allowed: bool) -> None:
@@ -62,6 +80,7 @@ def _full_clean(obj, exclude=None) -> None:
 
 
 # --- agencies -------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def create_agency(actor: Person | None, **fields) -> Agency:
@@ -91,6 +110,13 @@ def update_agency(actor: Person | None, agency: Agency, **fields) -> Agency:
         return agency
     if agency.parent_id and agency.parent_id == agency.pk:
         raise ValidationError({"parent": _("An agency cannot be its own parent.")})
+    # Nor can it go under one of the agencies below it: that would make a loop in the tree.
+    ancestor, seen = agency.parent, set()
+    while ancestor is not None and ancestor.pk not in seen:
+        if ancestor.parent_id == agency.pk:
+            raise ValidationError({"parent": _("An agency cannot be placed under one of the agencies below it.")})
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
     _full_clean(agency)
     agency.save()
     audit.record(actor=actor, action="agency.update", target=agency, data=_snapshot(agency, changed))
@@ -99,8 +125,14 @@ def update_agency(actor: Person | None, agency: Agency, **fields) -> Agency:
 
 @transaction.atomic
 def rename_agency(
-    actor: Person | None, agency: Agency, *, name: str, short_name: str, notation: str,
-    effective: dt.date | None = None, reason: str = "",
+    actor: Person | None,
+    agency: Agency,
+    *,
+    name: str,
+    short_name: str,
+    notation: str,
+    effective: dt.date | None = None,
+    reason: str = "",
 ) -> Agency:
     """Give an agency a new name (and notation) from `effective` on. Documents already issued or
     received keep the names written in them."""
@@ -112,15 +144,18 @@ def rename_agency(
     _full_clean(agency)
     if old == {"name": agency.name, "short_name": agency.short_name, "notation": agency.notation}:
         return agency
-    AgencyNameRecord.objects.create(
-        agency=agency, valid_to=effective - dt.timedelta(days=1), reason=reason, **old
-    )
+    AgencyNameRecord.objects.create(agency=agency, valid_to=effective - dt.timedelta(days=1), reason=reason, **old)
     agency.save()
     audit.record(
-        actor=actor, action="agency.rename", target=agency,
-        data={"from": old, "to": {"name": agency.name, "short_name": agency.short_name,
-                                   "notation": agency.notation},
-              "effective": effective.isoformat(), "reason": reason},
+        actor=actor,
+        action="agency.rename",
+        target=agency,
+        data={
+            "from": old,
+            "to": {"name": agency.name, "short_name": agency.short_name, "notation": agency.notation},
+            "effective": effective.isoformat(),
+            "reason": reason,
+        },
     )
     return agency
 
@@ -153,9 +188,15 @@ def merge_agency(
     agency.ended_on = effective or timezone.localdate()
     agency.save(update_fields=["status", "successor", "ended_on", "updated_at"])
     audit.record(
-        actor=actor, action="agency.merge", target=agency,
-        data={"into": into.pk, "into_identifier": into.identifier, "effective": agency.ended_on.isoformat(),
-              "reason": reason},
+        actor=actor,
+        action="agency.merge",
+        target=agency,
+        data={
+            "into": into.pk,
+            "into_identifier": into.identifier,
+            "effective": agency.ended_on.isoformat(),
+            "reason": reason,
+        },
     )
     return agency
 
@@ -169,12 +210,17 @@ def close_agency(actor: Person | None, agency: Agency, *, effective: dt.date | N
     agency.status = Agency.Status.CLOSED
     agency.ended_on = effective or timezone.localdate()
     agency.save(update_fields=["status", "ended_on", "updated_at"])
-    audit.record(actor=actor, action="agency.close", target=agency,
-                 data={"effective": agency.ended_on.isoformat(), "reason": reason})
+    audit.record(
+        actor=actor,
+        action="agency.close",
+        target=agency,
+        data={"effective": agency.ended_on.isoformat(), "reason": reason},
+    )
     return agency
 
 
 # --- units ----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def create_unit(actor: Person | None, agency: Agency, *, name: str, notation: str) -> Unit:
@@ -182,8 +228,12 @@ def create_unit(actor: Person | None, agency: Agency, *, name: str, notation: st
     unit = Unit(agency=agency, name=name.strip(), notation=notation.strip())
     _full_clean(unit)
     unit.save()
-    audit.record(actor=actor, action="unit.create", target=unit,
-                 data={"agency": agency.pk, "name": unit.name, "notation": unit.notation})
+    audit.record(
+        actor=actor,
+        action="unit.create",
+        target=unit,
+        data={"agency": agency.pk, "name": unit.name, "notation": unit.notation},
+    )
     return unit
 
 
@@ -194,12 +244,17 @@ def update_unit(actor: Person | None, unit: Unit, *, name: str, notation: str, a
     unit.name, unit.notation, unit.active = name.strip(), notation.strip(), active
     _full_clean(unit)
     unit.save()
-    audit.record(actor=actor, action="unit.update", target=unit,
-                 data={"name": unit.name, "notation": unit.notation, "active": active})
+    audit.record(
+        actor=actor,
+        action="unit.update",
+        target=unit,
+        data={"name": unit.name, "notation": unit.notation, "active": active},
+    )
     return unit
 
 
 # --- people ---------------------------------------------------------------------------------
+
 
 def _validate_roles(roles: Iterable[str]) -> list[str]:
     roles = sorted(set(roles))
@@ -232,17 +287,33 @@ def _set_roles(person: Person, roles: list[str]) -> None:
 
 @transaction.atomic
 def create_person(
-    actor: Person | None, *, username: str, full_name: str, email: str = "", agency: Agency | None,
-    unit: Unit | None = None, position: str = "", phone: str = "", roles: Iterable[str] = (),
-    password: str | None = None, is_superuser: bool = False,
+    actor: Person | None,
+    *,
+    username: str,
+    full_name: str,
+    email: str = "",
+    agency: Agency | None,
+    unit: Unit | None = None,
+    position: str = "",
+    phone: str = "",
+    roles: Iterable[str] = (),
+    password: str | None = None,
+    is_superuser: bool = False,
 ) -> Person:
     _require(can_manage_people_of(actor, agency))
     if is_superuser and not can_manage_agencies(actor):
         raise PermissionDenied(_("You do not have permission to do this."))
     roles = _validate_roles(roles)
     person = Person(
-        username=username.strip(), full_name=full_name.strip(), email=email.strip(), agency=agency, unit=unit,
-        position=position.strip(), phone=phone.strip(), is_superuser=is_superuser, is_staff=is_superuser,
+        username=username.strip(),
+        full_name=full_name.strip(),
+        email=email.strip(),
+        agency=agency,
+        unit=unit,
+        position=position.strip(),
+        phone=phone.strip(),
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
     )
     _full_clean(person, exclude=["password"])
     _check_person(person, roles)
@@ -257,15 +328,20 @@ def create_person(
         person.set_unusable_password()
     person.save()
     _set_roles(person, roles)
-    audit.record(actor=actor, action="person.create", target=person,
-                 data={**_snapshot(person, ("username", *PERSON_FIELDS, "is_superuser")), "roles": roles})
+    audit.record(
+        actor=actor,
+        action="person.create",
+        target=person,
+        data={**_snapshot(person, ("username", *PERSON_FIELDS, "is_superuser")), "roles": roles},
+    )
     return person
 
 
 @transaction.atomic
 def update_person(actor: Person | None, person: Person, *, roles: Iterable[str] | None = None, **fields) -> Person:
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(can_manage_people_of(actor, person.agency))
+    # of=self: the manager outer-joins the (nullable) agency and unit, which PostgreSQL cannot lock.
+    person = Person.objects.select_for_update(of=("self",)).get(pk=person.pk)
+    _require(can_manage_person(actor, person))
     if "agency" in fields:
         _require(can_manage_people_of(actor, fields["agency"]))
     changed = {}
@@ -299,13 +375,13 @@ def set_password(actor: Person | None, person: Person, password: str, *, validat
     """An administrator (or the person themselves) sets a new password. Only the system actor
     may skip the password rules (the demo accounts take VANBAN_DEMO_PASSWORD as given)."""
     if actor is None or actor.pk != person.pk:
-        _require(can_manage_people_of(actor, person.agency))
+        _require(can_manage_person(actor, person))
     if validate or actor is not None:
         try:
             validate_password(password, person)
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from exc
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    person = Person.objects.select_for_update(of=("self",)).get(pk=person.pk)
     person.set_password(password)
     person.save(update_fields=["password"])
     audit.record(actor=actor, action="person.set_password", target=person, data={})
@@ -313,19 +389,21 @@ def set_password(actor: Person | None, person: Person, password: str, *, validat
 
 # --- personal API tokens --------------------------------------------------------------------
 
-TOKEN_PREFIX = "vb_"
+TOKEN_PREFIX = "vb_"  # noqa: S105 (a prefix that tells a vanban token at sight, not a secret)
 
 
 @transaction.atomic
 def create_token(actor: Person | None, person: Person, name: str = "") -> tuple[PersonalToken, str]:
     """Create a token for `person` and return it with the secret, which is never stored."""
     if actor is None or actor.pk != person.pk:
-        _require(can_manage_people_of(actor, person.agency))
+        _require(can_manage_person(actor, person))
     if not person.is_active:
         raise ValidationError({"person": _("This account is disabled.")})
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalToken.objects.create(
-        person=person, name=(name.strip() or _("API token"))[:100], key_hash=PersonalToken.hash_key(key),
+        person=person,
+        name=(name.strip() or _("API token"))[:100],
+        key_hash=PersonalToken.hash_key(key),
         prefix=key[: len(TOKEN_PREFIX) + 6],
     )
     audit.record(actor=actor, action="token.create", target=person, data={"token": token.pk, "prefix": token.prefix})
@@ -336,7 +414,7 @@ def create_token(actor: Person | None, person: Person, name: str = "") -> tuple[
 def revoke_token(actor: Person, token: PersonalToken) -> None:
     token = PersonalToken.objects.select_for_update().get(pk=token.pk)
     if actor.pk != token.person_id:
-        _require(can_manage_people_of(actor, token.person.agency))
+        _require(can_manage_person(actor, token.person))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

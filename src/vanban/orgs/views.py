@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,10 +31,16 @@ def profile(request):
             messages.error(request, " ".join(exc.messages))
         else:
             form = TokenForm()
-    return render(request, "orgs/profile.html", {
-        "person": request.user, "form": form, "new_key": new_key,
-        "tokens": selectors.tokens_of(request.user),
-    })
+    return render(
+        request,
+        "orgs/profile.html",
+        {
+            "person": request.user,
+            "form": form,
+            "new_key": new_key,
+            "tokens": selectors.tokens_of(request.user),
+        },
+    )
 
 
 @login_required
@@ -47,6 +54,7 @@ def token_revoke(request, pk):
 
 # --- administration -------------------------------------------------------------------------
 
+
 def _require_admin(user) -> None:
     if not (user.is_superuser or user.has_role(Role.ADMIN)):
         raise PermissionDenied(_("You do not have permission to do this."))
@@ -56,7 +64,8 @@ def _require_admin(user) -> None:
 def agency_list(request):
     _require_admin(request.user)
     q = request.GET.get("q", "")
-    qs = selectors.search_agencies(q).annotate(n_people=Count("people"))
+    # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the count).
+    qs = selectors.search_agencies(q).annotate(n_people=Count("people")).order_by("identifier")
     kind = request.GET.get("kind", "")
     if kind in Agency.Kind.values:
         qs = qs.filter(kind=kind)
@@ -65,10 +74,18 @@ def agency_list(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "orgs/agency_list.html", {
-        "page": page, "q": q, "kind": kind, "kinds": Agency.Kind.choices, "query": query.urlencode(),
-        "can_create": services.can_manage_agencies(request.user),
-    })
+    return render(
+        request,
+        "orgs/agency_list.html",
+        {
+            "page": page,
+            "q": q,
+            "kind": kind,
+            "kinds": Agency.Kind.choices,
+            "query": query.urlencode(),
+            "can_create": services.can_manage_agencies(request.user),
+        },
+    )
 
 
 def _agency_for_admin(user, pk) -> Agency:
@@ -82,15 +99,19 @@ def _agency_for_admin(user, pk) -> Agency:
 @login_required
 def agency_detail(request, pk):
     agency = _agency_for_admin(request.user, pk)
-    return render(request, "orgs/agency_detail.html", {
-        "agency": agency,
-        "units": selectors.units_of(agency.pk, active_only=False),
-        "people": Person.objects.filter(agency=agency).order_by("full_name"),
-        "former_names": agency.former_names.all(),
-        "predecessors": agency.predecessors.all(),
-        "can_manage_agency": services.can_manage_agencies(request.user),
-        "can_manage_people": services.can_manage_people_of(request.user, agency),
-    })
+    return render(
+        request,
+        "orgs/agency_detail.html",
+        {
+            "agency": agency,
+            "units": selectors.units_of(agency.pk, active_only=False),
+            "people": Person.objects.filter(agency=agency).order_by("full_name"),
+            "former_names": agency.former_names.all(),
+            "predecessors": agency.predecessors.all(),
+            "can_manage_agency": services.can_manage_agencies(request.user),
+            "can_manage_people": services.can_manage_people_of(request.user, agency),
+        },
+    )
 
 
 def _form_page(request, form, title, template="orgs/form.html", **extra):
@@ -147,20 +168,33 @@ def _agency_action(request, pk, form_class, action, title, success):
 
 @login_required
 def agency_rename(request, pk):
-    return _agency_action(request, pk, RenameForm, services.rename_agency, _("Rename %(name)s"),
-                          _("The agency was renamed; documents keep the name they were issued under."))
+    return _agency_action(
+        request,
+        pk,
+        RenameForm,
+        services.rename_agency,
+        _("Rename %(name)s"),
+        _("The agency was renamed; documents keep the name they were issued under."),
+    )
 
 
 @login_required
 def agency_merge(request, pk):
-    return _agency_action(request, pk, MergeForm, services.merge_agency, _("Merge %(name)s into another agency"),
-                          _("The agency was merged."))
+    return _agency_action(
+        request,
+        pk,
+        MergeForm,
+        services.merge_agency,
+        _("Merge %(name)s into another agency"),
+        _("The agency was merged."),
+    )
 
 
 @login_required
 def agency_close(request, pk):
-    return _agency_action(request, pk, CloseForm, services.close_agency, _("Close %(name)s"),
-                          _("The agency was closed."))
+    return _agency_action(
+        request, pk, CloseForm, services.close_agency, _("Close %(name)s"), _("The agency was closed.")
+    )
 
 
 @login_required
@@ -169,8 +203,9 @@ def unit_create(request, pk):
     form = UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.create_unit(request.user, agency, name=form.cleaned_data["name"],
-                                 notation=form.cleaned_data["notation"])
+            services.create_unit(
+                request.user, agency, name=form.cleaned_data["name"], notation=form.cleaned_data["notation"]
+            )
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
@@ -220,8 +255,15 @@ def person_create(request):
         d = form.cleaned_data
         try:
             person = services.create_person(
-                request.user, username=d["username"], full_name=d["full_name"], email=d["email"],
-                agency=d["agency"], unit=d["unit"], position=d["position"], phone=d["phone"], roles=d["roles"],
+                request.user,
+                username=d["username"],
+                full_name=d["full_name"],
+                email=d["email"],
+                agency=d["agency"],
+                unit=d["unit"],
+                position=d["position"],
+                phone=d["phone"],
+                roles=d["roles"],
                 password=d["password"] or None,
             )
         except ValidationError as exc:
@@ -237,21 +279,35 @@ def person_edit(request, pk):
     _require_admin(request.user)
     person = get_object_or_404(selectors.people_manageable_by(request.user), pk=pk)
     initial = {
-        "username": person.username, "full_name": person.full_name, "email": person.email,
-        "agency": person.agency_id, "unit": person.unit_id, "position": person.position, "phone": person.phone,
-        "roles": sorted(person.role_codes), "is_active": person.is_active,
+        "username": person.username,
+        "full_name": person.full_name,
+        "email": person.email,
+        "agency": person.agency_id,
+        "unit": person.unit_id,
+        "position": person.position,
+        "phone": person.phone,
+        "roles": sorted(person.role_codes),
+        "is_active": person.is_active,
     }
     form = PersonForm(request.POST or None, agencies=_person_agencies(request.user), initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.update_person(
-                request.user, person, roles=d["roles"], full_name=d["full_name"], email=d["email"],
-                agency=d["agency"], unit=d["unit"], position=d["position"], phone=d["phone"],
-                is_active=d["is_active"],
-            )
-            if d["password"]:
-                services.set_password(request.user, person, d["password"])
+            with transaction.atomic():  # a refused password leaves the other changes unmade too
+                services.update_person(
+                    request.user,
+                    person,
+                    roles=d["roles"],
+                    full_name=d["full_name"],
+                    email=d["email"],
+                    agency=d["agency"],
+                    unit=d["unit"],
+                    position=d["position"],
+                    phone=d["phone"],
+                    is_active=d["is_active"],
+                )
+                if d["password"]:
+                    services.set_password(request.user, person, d["password"])
         except ValidationError as exc:
             form.apply_errors(exc)
         else:

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=32, unique=True, verbose_name='administrative code')),
-                ('identifier', models.CharField(max_length=13, unique=True, validators=[django.core.validators.RegexValidator(re.compile('^(?P<l4>\\d{3})\\.(?P<l3>\\d{2})\\.(?P<l2>\\d{2})\\.(?P<l1>[A-Z]\\d{2})$'), 'An identifier code has the form NNN.NN.NN.XNN, for example 000.00.12.H58.')], verbose_name='identifier code')),
+                ('identifier', models.CharField(max_length=13, unique=True, validators=[django.core.validators.RegexValidator(re.compile('^(?P<l4>[0-9]{3})\\.(?P<l3>[0-9]{2})\\.(?P<l2>[0-9]{2})\\.(?P<l1>[A-Z][0-9]{2})\\Z'), 'An identifier code has the form NNN.NN.NN.XNN, for example 000.00.12.H58.')], verbose_name='identifier code')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('short_name', models.CharField(max_length=100, verbose_name='short name')),
                 ('notation', models.CharField(help_text='Used in the document code, e.g. UBND in 15/QĐ-UBND.', max_length=20, validators=[django.core.validators.RegexValidator('^[0-9A-Za-zĐđ&]{1,20}$', 'An abbreviation may contain only letters and digits, without spaces or dashes.')], verbose_name='abbreviation in document notations')),

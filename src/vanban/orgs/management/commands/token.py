@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from vanban.orgs import services
@@ -16,5 +17,8 @@ class Command(BaseCommand):
             person = Person.objects.get(username=username)
         except Person.DoesNotExist as exc:
             raise CommandError(f"no such user: {username}") from exc
-        _token, key = services.create_token(None, person, name)
+        try:
+            _token, key = services.create_token(None, person, name)
+        except ValidationError as exc:  # a disabled account
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(key)
