@@ -283,28 +283,8 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def incoming(self, request):
         s = IncomingCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
-        d = s.validated_data
         result = services.register_incoming(
-            request.user,
-            uploads=s.uploads(),
-            doc_type=d["type"],
-            subject=d["subject"],
-            issuer_name=d["issuer_name"],
-            issued_date=d["issued_date"],
-            original_code=d["original_code"],
-            urgency=d["urgency"],
-            confidentiality=d["confidentiality"],
-            delivery_mode=d["delivery_mode"],
-            channel=d["channel"],
-            received_at=d["received_at"],
-            is_legal=d["is_legal"],
-            pages=d["pages"],
-            signer_name=d["signer_name"],
-            signer_position=d["signer_position"],
-            issuer_identifier=d["issuer_identifier"],
-            recipients=d["recipients"],
-            due_date=d["due_date"],
-            description=d["description"],
+            request.user, uploads=s.uploads(), **services.service_arguments(s.validated_data)
         )
         return self._created(result)
 
@@ -321,26 +301,8 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def outgoing(self, request):
         s = OutgoingCreateSerializer(data=request.data, context={"request": request})
         s.is_valid(raise_exception=True)
-        d = s.validated_data
         result = services.register_outgoing(
-            request.user,
-            uploads=s.uploads(),
-            doc_type=d["type"],
-            subject=d["subject"],
-            signer_name=d["signer_name"],
-            signer_position=d["signer_position"],
-            issued_date=d["issued_date"],
-            unit=d["unit"],
-            delivery_mode=d["delivery_mode"],
-            urgency=d["urgency"],
-            confidentiality=d["confidentiality"],
-            is_legal=d["is_legal"],
-            internal=d["internal"],
-            recipients=d["recipients"],
-            copies=d["copies"],
-            due_date=d["due_date"],
-            description=d["description"],
-            pages=d["pages"],
+            request.user, uploads=s.uploads(), **services.service_arguments(s.validated_data)
         )
         return self._created(result)
 

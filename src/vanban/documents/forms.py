@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, Confidentiality, DeliveryMode, DocumentType, Urgency
+from .services import Upload
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -67,9 +68,10 @@ class _DocumentForm(forms.Form):
     pages = forms.IntegerField(label=_("Pages"), required=False, min_value=1, max_value=9999)
     description = forms.CharField(label=_("Notes"), max_length=500, required=False)
 
-    def uploads(self) -> list:
+    def upload_list(self) -> list[Upload]:
         main = self.cleaned_data.get("file")
-        return ([main] if main else []) + list(self.cleaned_data.get("attachments") or [])
+        files = ([main] if main else []) + list(self.cleaned_data.get("attachments") or [])
+        return [Upload.from_django(f) for f in files]
 
     def apply_errors(self, exc: ValidationError) -> None:
         """Put a service's per-field errors on this form."""

@@ -65,6 +65,15 @@ class Upload:
         return cls(file=uploaded, name=uploaded.name or "", size=uploaded.size)
 
 
+def service_arguments(data: dict) -> dict:
+    """A form's cleaned data or a serializer's validated data as keyword arguments of
+    `register_incoming` / `register_outgoing`: the files travel as `uploads`, the type as `doc_type`.
+    An input field the service does not know is a TypeError, not a silent loss."""
+    args = {k: v for k, v in data.items() if k not in ("file", "attachments")}
+    args["doc_type"] = args.pop("type", None)
+    return args
+
+
 @dataclass
 class Registration:
     document: Document

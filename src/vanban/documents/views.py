@@ -130,29 +130,9 @@ def incoming_new(request):
     _require_clerk(request.user)
     form = IncomingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             result = services.register_incoming(
-                request.user,
-                uploads=[Upload.from_django(u) for u in form.uploads()],
-                doc_type=d["type"],
-                subject=d["subject"],
-                issuer_name=d["issuer_name"],
-                issued_date=d["issued_date"],
-                original_code=d["original_code"],
-                urgency=d["urgency"],
-                confidentiality=d["confidentiality"],
-                delivery_mode=d["delivery_mode"],
-                channel=d["channel"],
-                received_at=d["received_at"],
-                is_legal=d["is_legal"],
-                pages=d["pages"],
-                signer_name=d["signer_name"],
-                signer_position=d["signer_position"],
-                issuer_identifier=d["issuer_identifier"],
-                recipients=d["recipients"],
-                due_date=d["due_date"],
-                description=d["description"],
+                request.user, uploads=form.upload_list(), **services.service_arguments(form.cleaned_data)
             )
         except ValidationError as exc:
             form.apply_errors(exc)
@@ -171,27 +151,9 @@ def outgoing_new(request):
     units = units_of(request.user.agency_id)
     form = OutgoingForm(request.POST or None, request.FILES or None, units=units)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             result = services.register_outgoing(
-                request.user,
-                uploads=[Upload.from_django(u) for u in form.uploads()],
-                doc_type=d["type"],
-                subject=d["subject"],
-                signer_name=d["signer_name"],
-                signer_position=d["signer_position"],
-                issued_date=d["issued_date"],
-                unit=d["unit"],
-                delivery_mode=d["delivery_mode"],
-                urgency=d["urgency"],
-                confidentiality=d["confidentiality"],
-                is_legal=d["is_legal"],
-                internal=d["internal"],
-                recipients=d["recipients"],
-                copies=d["copies"],
-                due_date=d["due_date"],
-                description=d["description"],
-                pages=d["pages"],
+                request.user, uploads=form.upload_list(), **services.service_arguments(form.cleaned_data)
             )
         except ValidationError as exc:
             form.apply_errors(exc)

@@ -27,25 +27,7 @@ class AgencySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agency
-        fields = [
-            "id",
-            "code",
-            "identifier",
-            "name",
-            "short_name",
-            "notation",
-            "kind",
-            "parent",
-            "status",
-            "successor",
-            "ended_on",
-            "place",
-            "address",
-            "email",
-            "phone",
-            "website",
-            "units",
-        ]
+        fields = ["id", *services.AGENCY_FIELDS, "status", "successor", "ended_on", "units"]
         read_only_fields = ["status", "successor", "ended_on"]
         # Uniqueness is checked by the service (one place for every rule).
         extra_kwargs = {"code": {"validators": []}, "identifier": {"validators": []}}

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import Agency, Role, Unit
 
 
@@ -37,20 +38,7 @@ class DateInput(forms.DateInput):
 class AgencyForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = Agency
-        fields = [
-            "code",
-            "identifier",
-            "name",
-            "short_name",
-            "notation",
-            "kind",
-            "parent",
-            "place",
-            "address",
-            "email",
-            "phone",
-            "website",
-        ]
+        fields = list(services.AGENCY_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
