@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("ca-nhan/", views.profile, name="profile"),
+    path("ca-nhan/mat-khau/", views.password_change, name="password-change"),
     path("ca-nhan/token/<int:pk>/thu-hoi/", views.token_revoke, name="token-revoke"),
     path("quan-tri/co-quan/", views.agency_list, name="agency-list"),
     path("quan-tri/co-quan/moi/", views.agency_create, name="agency-create"),

@@ -433,3 +433,18 @@ def test_cannot_revoke_someone_elses_token(web, province):
         r = web(who).post(reverse("token-revoke", args=[token.pk]))
         assert r.status_code == 404, who
     assert PersonalToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_password_change_keeps_the_session_and_is_audited(client, province):
+    from vanban.audit.models import Entry
+
+    assert client.login(username="vanthu.a", password=PASSWORD)
+    r = client.post("/ca-nhan/mat-khau/", {"old_password": "wrong", "new_password1": "x", "new_password2": "x"})
+    assert r.status_code == 200 and "old_password" in r.context["form"].errors
+    new = "Mot-mat-khau-moi-2026"
+    r = client.post("/ca-nhan/mat-khau/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert r.status_code == 302
+    assert client.get("/ca-nhan/").status_code == 200  # still logged in
+    province.clerk_a.refresh_from_db()
+    assert province.clerk_a.check_password(new)
+    assert Entry.objects.filter(action="person.set_password", object_id=str(province.clerk_a.pk)).exists()
