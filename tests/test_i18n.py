@@ -293,3 +293,41 @@ def test_templates_translate(vi):
         "{% blocktranslate with n=2 total=5 %}Page {{ n }} of {{ total }}{% endblocktranslate %}"
     )
     assert template.render({}) == "Đăng nhập|3 văn bản|Trang 2/5"
+
+
+# --- Django REST framework's messages, supplied by our catalogue (see locale_third_party.py) --
+
+
+def _drf_error(field, value) -> str:
+    from rest_framework.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as excinfo:
+        field.run_validation(value)
+    [message] = excinfo.value.detail
+    return str(message)
+
+
+def test_drf_authentication_messages(vi):
+    from rest_framework import exceptions
+
+    assert translation.gettext("Authentication credentials were not provided.") == "Chưa cung cấp thông tin xác thực."
+    assert str(exceptions.NotAuthenticated().detail) == "Chưa cung cấp thông tin xác thực."
+    assert str(exceptions.PermissionDenied().detail) == "Bạn không có quyền thực hiện thao tác này."
+    assert str(exceptions.AuthenticationFailed().detail) == "Thông tin xác thực không đúng."
+
+
+def test_drf_field_errors(vi):
+    from rest_framework import serializers
+
+    blank = _drf_error(serializers.CharField(), "")
+    assert blank != "This field may not be blank."
+    assert blank == "Trường này không được để trống."
+    assert _drf_error(serializers.CharField(max_length=5), "abcdefg") == "Trường này không được vượt quá 5 ký tự."
+    assert _drf_error(serializers.IntegerField(), "mười") == "Giá trị phải là một số nguyên hợp lệ."
+
+
+def test_drf_format_placeholder_is_filled(vi):
+    from rest_framework import serializers
+
+    message = _drf_error(serializers.DateField(), "26/11/2026")
+    assert message == "Ngày sai định dạng. Dùng một trong các định dạng sau: YYYY-MM-DD."

@@ -2,7 +2,7 @@
 does not ship (its vi catalogue has about 20 of them). Listed here so that `makemessages` puts
 them in our catalogue, which takes precedence over DRF's. Never imported at run time."""
 
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop
 
 DRF_MESSAGES = (
     gettext_noop('"{input}" is not a valid choice.'),
@@ -96,4 +96,9 @@ DRF_MESSAGES = (
     gettext_noop("Value must be valid JSON."),
     gettext_noop("You do not have permission to perform this action."),
 )
-DRF_PLURALS = (ngettext_lazy("Expected available in {wait} second.", "Expected available in {wait} seconds.", 1),)
+# DRF formats {wait} before calling ngettext, so only the singular lookup ever works: list both
+# forms as plain messages.
+DRF_THROTTLE = (
+    gettext_noop("Expected available in {wait} second."),
+    gettext_noop("Expected available in {wait} seconds."),
+)
