@@ -47,6 +47,11 @@ def _type_choices(issuable_only: bool):
     return qs.filter(issuable=True) if issuable_only else qs
 
 
+def _most_common_type():
+    """Official letters (công văn) are most of what agencies exchange: the form starts there."""
+    return DocumentType.objects.filter(code="cong-van").values_list("pk", flat=True).first()
+
+
 class _DocumentForm(forms.Form):
     file = forms.FileField(
         label=_("Document file"), required=False, help_text=_("PDF, DOCX, XLSX, ODT, PNG, JPEG or TIFF.")
@@ -121,6 +126,7 @@ class IncomingForm(_DocumentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = _type_choices(False)
+        self.fields["type"].initial = _most_common_type()
         self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 
@@ -162,6 +168,7 @@ class OutgoingForm(_DocumentForm):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = _type_choices(True)
+        self.fields["type"].initial = _most_common_type()
         self.fields["unit"].queryset = units
         self.fields["issued_date"].initial = timezone.localdate()
         self.fields["signer_name"].required = True

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vanban.audit.selectors import entries_for
@@ -26,9 +26,9 @@ from .services import Upload
 
 BOOKS = {"den": "incoming", "di": "outgoing"}
 HISTORY_LABELS = {
-    "document.register_incoming": _lazy("registered the incoming document"),
-    "document.register_outgoing": _lazy("numbered and registered the document"),
-    "document.add_files": _lazy("added files"),
+    "document.register_incoming": gettext_lazy("registered the incoming document"),
+    "document.register_outgoing": gettext_lazy("numbered and registered the document"),
+    "document.add_files": gettext_lazy("added files"),
 }
 
 
