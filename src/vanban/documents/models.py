@@ -154,7 +154,7 @@ class Document(models.Model):
     # "Số, ký hiệu": our own for outgoing/internal, the original's for incoming.
     number = models.CharField(_("number"), max_length=numbering.MAX_NUMBER_LEN, blank=True)
     notation = models.CharField(_("notation"), max_length=numbering.MAX_NOTATION_LEN, blank=True)
-    code_key = models.CharField(max_length=50, blank=True, db_index=True)
+    code_key = models.CharField(max_length=50, blank=True)
 
     # Register position: the series, year and sequence number (the outgoing number, or số đến).
     reg_series = models.CharField(max_length=40)
@@ -217,6 +217,8 @@ class Document(models.Model):
             models.Index(fields=["agency", "direction", "reg_year", "reg_seq"]),
             models.Index(fields=["agency", "direction", "issued_date"]),
             models.Index(fields=["agency", "direction", "received_at"]),
+            # Decree 30's duplicate check on incoming documents (number, notation, issuer).
+            models.Index(fields=["agency", "direction", "code_key", "issuer_name_key", "issued_date"]),
         ]
         verbose_name = _("document")
         verbose_name_plural = _("documents")

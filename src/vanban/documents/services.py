@@ -17,8 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,10 +173,9 @@ def _store_files(checked) -> list[tuple[Upload, filetypes.Sniffed, storage.Diges
 
 
 def _attach(document: Document, stored, actor: Person | None, first_role=DocumentFile.Role.MAIN) -> list[DocumentFile]:
-    StoredBlob.objects.bulk_create(
-        [StoredBlob(sha256=d.sha256, size=d.size, mime=s.kind.mime) for _up, s, d in stored],
-        ignore_conflicts=True,
-    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(_INSERT_BLOB, [(d.sha256, d.size, s.kind.mime, now) for _up, s, d in stored])
     files = [
         DocumentFile(
             document=document,
@@ -190,6 +188,34 @@ def _attach(document: Document, stored, actor: Person | None, first_role=Documen
         for i, (up, s, d) in enumerate(stored)
     ]
     return DocumentFile.objects.bulk_create(files)
+
+
+# Hot statements of every registration, written out once (the ORM's query building costs more
+# than the statement itself here): see bench/ingest.py.
+_INSERT_BLOB = (
+    f"INSERT INTO {StoredBlob._meta.db_table} (sha256, size, mime, created_at) "  # noqa: S608
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING"
+)
+_DUPLICATES = (
+    f"SELECT id FROM {Document._meta.db_table} WHERE agency_id = %s AND direction = %s "  # noqa: S608
+    "AND code_key = %s AND issuer_name_key = %s AND issued_date BETWEEN %s AND %s "
+    "ORDER BY reg_year, reg_seq LIMIT 5"
+)
+
+
+def _possible_duplicates(agency: Agency, key: str, issuer_key: str, year: int) -> list[Document]:
+    """Incoming documents of the agency with the same number, notation and issuer, this year."""
+    first = connection.ops.adapt_datefield_value(dt.date(year, 1, 1))
+    last = connection.ops.adapt_datefield_value(dt.date(year, 12, 31))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DUPLICATES,
+            [agency.pk, Direction.INCOMING.value, key, issuer_key, first, last],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    return list(Document.objects.filter(pk__in=ids).order_by("reg_year", "reg_seq"))
 
 
 def _acting_agency(actor: Person) -> Agency:
@@ -206,12 +232,18 @@ def next_number(agency: Agency, year: int, series: str) -> int:
     """Take the next number of a series. The caller's transaction must create the document that
     uses it: the row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) taken by the
     UPDATE is held until commit, so concurrent registrations queue here one at a time."""
-    NumberCounter.objects.bulk_create(
-        [NumberCounter(agency=agency, year=year, series=series, last=0)], ignore_conflicts=True
-    )
-    counter = NumberCounter.objects.filter(agency=agency, year=year, series=series)
-    counter.update(last=F("last") + 1)
-    return counter.values_list("last", flat=True).get()
+    # One statement on both databases (SQLite >= 3.35, PostgreSQL): create the series at 1 or
+    # add one to it. It runs on every registration, so it skips the ORM's query building.
+    q = connection.ops.quote_name
+    table, last = q(NumberCounter._meta.db_table), q("last")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({q('agency_id')}, {q('year')}, {q('series')}, {last}) "  # noqa: S608
+            f"VALUES (%s, %s, %s, 1) ON CONFLICT ({q('agency_id')}, {q('year')}, {q('series')}) "
+            f"DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
+            [agency.pk, year, series],
+        )
+        return cursor.fetchone()[0]
 
 
 def _audit_data(doc: Document, files: list[DocumentFile]) -> dict:
@@ -316,18 +348,10 @@ def register_incoming(
     key = numbering.code_key(number, notation) if number else ""
     issuer_key = numbering.name_key(issuer_name)
 
+    # Outside the transaction: it only produces a warning, and keeping it out shortens the time
+    # the write lock is held (one writer at a time on SQLite).
+    duplicates = _possible_duplicates(agency, key, issuer_key, issued_date.year) if key else []
     with transaction.atomic():
-        duplicates = []
-        if key:
-            duplicates = list(
-                Document.objects.filter(
-                    agency=agency,
-                    direction=Direction.INCOMING,
-                    code_key=key,
-                    issuer_name_key=issuer_key,
-                    issued_date__year=issued_date.year,
-                ).order_by("reg_year", "reg_seq")[:5]
-            )
         series = numbering.incoming_series(confidential=confidential)
         seq = next_number(agency, year, series)
         doc = Document.objects.create(

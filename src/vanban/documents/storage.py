@@ -57,7 +57,8 @@ def put(fh: BinaryIO, d: Digest) -> None:
         if os.path.exists(final) and os.path.getsize(final) == d.size:
             return
         directory = os.path.dirname(final)
-        os.makedirs(directory, exist_ok=True)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -69,6 +70,13 @@ def put(fh: BinaryIO, d: Digest) -> None:
                     os.fsync(out.fileno())
             os.chmod(tmp, 0o640)
             os.replace(tmp, final)
+            if getattr(settings, "VANBAN_FSYNC", True):
+                # The rename itself must reach the disk before the database row that points to it.
+                dir_fd = os.open(directory, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
