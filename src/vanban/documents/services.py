@@ -10,7 +10,6 @@ reachable through a row written in a committed transaction).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -40,8 +39,6 @@ from .models import (
     StoredBlob,
     Urgency,
 )
-
-log = logging.getLogger(__name__)
 
 # Sent after the registering transaction commits, for higher rooms (exchange, workflow, search,
 # kpi) to react: document_registered(sender=Document, document=..., actor=...).

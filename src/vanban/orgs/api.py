@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -203,16 +202,10 @@ class PersonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
             password=d.get("password"),
         )
 
-    @transaction.atomic  # a refused password leaves the other changes unmade too
     def perform_update(self, serializer):
         d = dict(serializer.validated_data)
-        password = d.pop("password", None)
         d.pop("username", None)
-        roles = d.pop("roles", None)
-        person = services.update_person(self.request.user, serializer.instance, roles=roles, **d)
-        if password:
-            services.set_password(self.request.user, person, password)
-        serializer.instance = person
+        serializer.instance = services.update_person(self.request.user, serializer.instance, **d)
 
     @extend_schema(responses={200: PersonSerializer})
     @action(detail=False, methods=["get"])

@@ -338,7 +338,16 @@ def create_person(
 
 
 @transaction.atomic
-def update_person(actor: Person | None, person: Person, *, roles: Iterable[str] | None = None, **fields) -> Person:
+def update_person(
+    actor: Person | None,
+    person: Person,
+    *,
+    roles: Iterable[str] | None = None,
+    password: str | None = None,
+    **fields,
+) -> Person:
+    """Change a person's details, roles and (when given) password, all or nothing: a refused
+    password leaves the other changes unmade."""
     # of=self: the manager outer-joins the (nullable) agency and unit, which PostgreSQL cannot lock.
     person = Person.objects.select_for_update(of=("self",)).get(pk=person.pk)
     _require(can_manage_person(actor, person))
@@ -367,6 +376,8 @@ def update_person(actor: Person | None, person: Person, *, roles: Iterable[str] 
         if roles_changed:
             data["roles"] = new_roles
         audit.record(actor=actor, action="person.update", target=person, data=data)
+    if password:
+        set_password(actor, person, password)
     return person
 
 

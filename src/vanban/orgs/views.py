@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -311,21 +310,19 @@ def person_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            with transaction.atomic():  # a refused password leaves the other changes unmade too
-                services.update_person(
-                    request.user,
-                    person,
-                    roles=d["roles"],
-                    full_name=d["full_name"],
-                    email=d["email"],
-                    agency=d["agency"],
-                    unit=d["unit"],
-                    position=d["position"],
-                    phone=d["phone"],
-                    is_active=d["is_active"],
-                )
-                if d["password"]:
-                    services.set_password(request.user, person, d["password"])
+            services.update_person(
+                request.user,
+                person,
+                roles=d["roles"],
+                password=d["password"] or None,
+                full_name=d["full_name"],
+                email=d["email"],
+                agency=d["agency"],
+                unit=d["unit"],
+                position=d["position"],
+                phone=d["phone"],
+                is_active=d["is_active"],
+            )
         except ValidationError as exc:
             form.apply_errors(exc)
         else:
