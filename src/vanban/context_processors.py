@@ -1,5 +1,6 @@
 """Template context shared by every page: who is logged in, which agency, which menus."""
 
+from vanban.exchange.selectors import arrivals_for
 from vanban.orgs.models import Role
 
 
@@ -7,9 +8,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    is_clerk = user.has_role(Role.CLERK)
     return {
         "nav": {
-            "is_clerk": user.has_role(Role.CLERK),
+            "is_clerk": is_clerk,
+            "arrivals_waiting": arrivals_for(user).count() if is_clerk else 0,
             "can_admin": user.is_superuser or user.has_role(Role.ADMIN),
             "agency": user.agency,
         }

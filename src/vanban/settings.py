@@ -39,21 +39,24 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 (DATA_DIR / "static").mkdir(exist_ok=True)
 
 
-def _secret_key() -> str:
-    """The secret key comes from VANBAN_SECRET_KEY. For the embedded single-machine default we
-    create a random one once and keep it in the data directory (never in the repository)."""
-    key = env("SECRET_KEY")
-    if key:
-        return key
-    path = DATA_DIR / "secret_key"
+def _secret(name: str, filename: str) -> str:
+    """A secret from VANBAN_<name>. For the embedded single-machine default we create a random
+    one once and keep it in the data directory (never in the repository)."""
+    value = env(name)
+    if value:
+        return value
+    path = DATA_DIR / filename
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip()
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret("SECRET_KEY", "secret_key")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip()
@@ -79,6 +82,8 @@ INSTALLED_APPS = [
     "vanban.audit",
     "vanban.orgs",
     "vanban.documents",
+    "vanban.signing",
+    "vanban.exchange",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +207,18 @@ VANBAN = {
     # Place name written in documents' "Địa danh" (promulgation place).
     "PROVINCE_PLACE": env("PROVINCE_PLACE", "Tiền Giang"),
     "REGISTER_PAGE_SIZE": 50,
+    # Encrypts the agencies' private signing keys at rest.
+    "KEY_PASSPHRASE": _secret("KEY_PASSPHRASE", "key_passphrase"),
+    # Exchange (liên thông): how long undelivered packages are retried before they are listed as
+    # undeliverable, the first retry delay (doubling each time, capped), the HTTP timeout.
+    "EXCHANGE_RETRY_WINDOW_SECONDS": env_int("EXCHANGE_RETRY_WINDOW_SECONDS", 48 * 3600),
+    "EXCHANGE_RETRY_FIRST_SECONDS": env_int("EXCHANGE_RETRY_FIRST_SECONDS", 5),
+    "EXCHANGE_RETRY_MAX_SECONDS": env_int("EXCHANGE_RETRY_MAX_SECONDS", 3600),
+    "EXCHANGE_HTTP_TIMEOUT_SECONDS": env_int("EXCHANGE_HTTP_TIMEOUT_SECONDS", 30),
+    # Messages a worker sends at the same time.
+    "EXCHANGE_PARALLEL": env_int("EXCHANGE_PARALLEL", 8),
+    # CA bundle to verify peers' HTTPS certificates (default: the system's).
+    "EXCHANGE_TLS_CA_FILE": env("EXCHANGE_TLS_CA_FILE"),
 }
 
 # --- API ------------------------------------------------------------------------------------

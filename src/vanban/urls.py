@@ -10,6 +10,7 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("vanban.documents.urls")),
     path("", include("vanban.orgs.urls")),
+    path("", include("vanban.exchange.urls")),
     path("api/v1/", include("vanban.documents.api_urls")),
     path("api/v1/", include("vanban.orgs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -196,6 +196,12 @@ class Document(models.Model):
         _("handling status"), max_length=12, choices=HandlingStatus.choices, default=HandlingStatus.PENDING
     )
     forwarded_at = models.DateTimeField(_("forwarded on"), null=True, blank=True)
+    # A received document its sender recalled (thu hồi), or replaced by a newer one.
+    withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", verbose_name=_("replaced by"), null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True

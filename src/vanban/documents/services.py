@@ -541,3 +541,52 @@ def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> l
             actor=actor, action="document.add_files", target=doc, data={"files": [[f.name, f.blob_id] for f in files]}
         )
     return files
+
+
+# --- changes the sender asks for (exchange) -------------------------------------------------
+
+
+def withdraw(actor: Person, document: Document, *, reason: str) -> Document:
+    """The sender recalled this incoming document and the clerk agreed: it stays in the register
+    (numbers are never reused) marked as withdrawn."""
+    _acting_agency(actor)
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.agency_id != actor.agency_id:
+            raise PermissionDenied(_("Only an agency's clerks can register documents."))
+        doc.withdrawn_at = timezone.now()
+        doc.withdrawn_reason = reason[:500]
+        doc.handling_status = HandlingStatus.DONE
+        doc.save(update_fields=["withdrawn_at", "withdrawn_reason", "handling_status", "updated_at"])
+        audit.record(actor=actor, action="document.withdraw", target=doc, data={"reason": reason})
+    return doc
+
+
+def mark_replaced(document: Document, *, by: Document) -> None:
+    """Note that a received document was replaced by a newer one from the same sender (called in
+    the transaction that registers the replacement)."""
+    Document.objects.filter(pk=document.pk).update(replaced_by=by, updated_at=timezone.now())
+    audit.record(actor=None, action="document.replaced", target=document, data={"by": by.pk})
+
+
+def apply_received_update(
+    actor: Person, document: Document, *, subject: str, due_date, signer_name: str, signer_position: str,
+    pages: int | None, note: str,
+) -> Document:
+    """The sender corrected a document's information: take the new values (audited)."""
+    _acting_agency(actor)
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().get(pk=document.pk)
+        if doc.agency_id != actor.agency_id:
+            raise PermissionDenied(_("Only an agency's clerks can register documents."))
+        before = {"subject": doc.subject, "due_date": str(doc.due_date or ""), "signer_name": doc.signer_name}
+        doc.subject = subject[:500]
+        doc.due_date = due_date
+        doc.signer_name, doc.signer_position = signer_name[:50], signer_position[:100]
+        if pages:
+            doc.pages = pages
+        doc.description = (f"{doc.description} {note}".strip())[:500]
+        doc.save()
+        audit.record(actor=actor, action="document.update_from_sender", target=doc,
+                     data={"before": before, "note": note})
+    return doc

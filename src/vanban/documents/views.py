@@ -19,7 +19,7 @@ from vanban.audit.selectors import entries_for
 from vanban.orgs.models import Role
 from vanban.orgs.selectors import units_of
 
-from . import exports, registers, selectors, services
+from . import exports, panels, registers, selectors, services
 from .downloads import file_response
 from .forms import AddFilesForm, IncomingForm, OutgoingForm, RegisterFilterForm
 from .services import Upload
@@ -29,6 +29,10 @@ HISTORY_LABELS = {
     "document.register_incoming": gettext_lazy("registered the incoming document"),
     "document.register_outgoing": gettext_lazy("numbered and registered the document"),
     "document.add_files": gettext_lazy("added files"),
+    "document.withdraw": gettext_lazy("withdrew the document at its sender's request"),
+    "document.replaced": gettext_lazy("noted that the document was replaced"),
+    "document.update_from_sender": gettext_lazy("took the sender's corrections"),
+    "exchange.dispatch": gettext_lazy("sent the document through the exchange"),
 }
 
 
@@ -176,6 +180,7 @@ def detail(request, pk):
             "doc": doc,
             "files": doc.files.select_related("blob"),
             "history": history,
+            "panels": panels.render(request, doc),
             "add_form": AddFilesForm() if can_add else None,
         },
     )

@@ -84,7 +84,7 @@ class Command(BaseCommand):
                 "-",
             ],
         )
-        worker = subprocess.Popen([sys.executable, "-m", "vanban", "db_worker", "--queue-name", "default"])
+        worker = subprocess.Popen([sys.executable, "-m", "vanban", "worker", "--queue-name", "*"])
         children = [web, worker]
 
         def stop(*_):

@@ -1,0 +1,147 @@
+"""Keys and certificates: the only place that creates or reads private keys.
+
+Private keys are stored encrypted (PKCS#8) with the installation's key passphrase
+(`VANBAN_KEY_PASSPHRASE`, or for the embedded single-machine default a random one kept in the data
+directory). Loaded keys are cached per process: parsing a key costs far more than a signature.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from vanban.audit import services as audit
+from vanban.orgs.models import Agency
+
+from . import crypto, xmlsig
+from .models import AgencyKey, Authority, TrustedCertificate
+
+_lock = threading.Lock()
+
+
+def _passphrase() -> bytes:
+    return settings.VANBAN["KEY_PASSPHRASE"].encode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _load_key(pem: str):
+    return crypto.key_from_pem(pem, _passphrase())
+
+
+@functools.lru_cache(maxsize=4096)
+def _load_cert(pem: str) -> x509.Certificate:
+    return crypto.cert_from_pem(pem)
+
+
+def authority() -> crypto.KeyPair:
+    """The installation's CA, created on first use."""
+    ca = Authority.objects.order_by("pk").first()
+    if ca is None:
+        with _lock, transaction.atomic():
+            ca = Authority.objects.select_for_update().order_by("pk").first()
+            if ca is None:
+                name = f"vanban CA {settings.VANBAN['PROVINCE_PLACE']} ({settings.VANBAN['PROVINCE_ID_SUFFIX']})"
+                pair = crypto.make_ca(name)
+                ca = Authority.objects.create(
+                    name=name,
+                    certificate_pem=crypto.cert_to_pem(pair.certificate),
+                    private_key_pem=crypto.key_to_pem(pair.key, _passphrase()),
+                )
+                audit.record(
+                    actor=None,
+                    action="signing.create_authority",
+                    target=ca,
+                    data={"fingerprint": crypto.fingerprint(pair.certificate)},
+                )
+    return crypto.KeyPair(_load_key(ca.private_key_pem), _load_cert(ca.certificate_pem))
+
+
+def issue_agency_key(agency: Agency) -> AgencyKey:
+    """A new key and certificate for `agency` from the installation's CA (demo PKI)."""
+    ca = authority()
+    pair = crypto.issue(
+        ca,
+        common_name=agency.short_name or agency.name,
+        identifier=agency.identifier,
+        organization=settings.VANBAN["PROVINCE_PLACE"],
+    )
+    with transaction.atomic():
+        AgencyKey.objects.filter(agency=agency, active=True).update(active=False)
+        key = AgencyKey.objects.create(
+            agency=agency,
+            certificate_pem=crypto.cert_to_pem(pair.certificate),
+            private_key_pem=crypto.key_to_pem(pair.key, _passphrase()),
+            fingerprint=crypto.fingerprint(pair.certificate),
+            not_after=pair.certificate.not_valid_after_utc,
+        )
+        audit.record(
+            actor=None,
+            action="signing.issue_agency_key",
+            target=agency,
+            data={"fingerprint": key.fingerprint, "not_after": key.not_after.isoformat()},
+        )
+    return key
+
+
+def agency_key(agency: Agency) -> AgencyKey:
+    """The agency's active, valid signing key; issued from the demo CA when it has none."""
+    key = AgencyKey.objects.filter(agency=agency, active=True, not_after__gt=timezone.now()).first()
+    return key or issue_agency_key(agency)
+
+
+def sign_xml(xml: bytes, agency: Agency) -> bytes:
+    """Sign an edXML package or status message as `agency`."""
+    key = agency_key(agency)
+    ca = authority()
+    return xmlsig.sign(xml, _load_key(key.private_key_pem), [_load_cert(key.certificate_pem), ca.certificate])
+
+
+def local_trust() -> xmlsig.Trust:
+    """Signatures of this installation's agencies: issued by its CA."""
+    return xmlsig.Trust(authorities=(authority().certificate,))
+
+
+def trust_for(certificate: TrustedCertificate) -> xmlsig.Trust:
+    certs = tuple(crypto.certs_from_pem(certificate.certificate_pem))
+    return xmlsig.Trust(authorities=certs) if certificate.is_authority else xmlsig.Trust(certificates=certs)
+
+
+def add_trusted_certificate(actor, *, name: str, pem: str) -> TrustedCertificate:
+    """Trust a certificate (or a CA, if it is one) for verifying signatures made elsewhere."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        certs = crypto.certs_from_pem(pem)
+    except ValueError as exc:
+        raise ValidationError({"certificate": "not a PEM certificate"}) from exc
+    if not certs:
+        raise ValidationError({"certificate": "not a PEM certificate"})
+    cert = certs[0]
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = constraints.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    fp = crypto.fingerprint(cert)
+    with transaction.atomic():
+        trusted, created = TrustedCertificate.objects.get_or_create(
+            fingerprint=fp, defaults={"name": name, "certificate_pem": pem, "is_authority": is_ca}
+        )
+        if created:
+            audit.record(
+                actor=actor,
+                action="signing.trust_certificate",
+                target=trusted,
+                data={"name": name, "fingerprint": fp, "authority": is_ca},
+            )
+    return trusted
+
+
+def authority_pem() -> str:
+    """The CA certificate other installations configure to trust this one."""
+    return crypto.cert_to_pem(authority().certificate)
