@@ -25,7 +25,7 @@ from vanban.audit import services as audit
 from vanban.orgs.identifiers import is_valid as is_valid_identifier
 from vanban.orgs.models import Agency, Person, Role, Unit
 
-from . import filetypes, numbering, storage
+from . import filetypes, numbering, policy, storage
 from .models import (
     Channel,
     Confidentiality,
@@ -415,7 +415,7 @@ def register_outgoing(
     signer_position: str = "",
     issued_date: dt.date | None = None,
     unit: Unit | None = None,
-    delivery_mode=DeliveryMode.ELECTRONIC,
+    delivery_mode=None,
     urgency=Urgency.NORMAL,
     confidentiality=Confidentiality.NORMAL,
     is_legal: bool = False,
@@ -446,6 +446,9 @@ def register_outgoing(
         errors.add("type", _("An agency cannot issue a %(type)s.") % {"type": doc_type.name})
     urgency = _choice(errors, "urgency", urgency, Urgency, Urgency.NORMAL)
     confidentiality = _choice(errors, "confidentiality", confidentiality, Confidentiality, Confidentiality.NORMAL)
+    if delivery_mode in (None, "") and doc_type is not None:
+        # The plan's policy for this kind of document in this year (the clerk may choose otherwise).
+        delivery_mode = policy.default_delivery_mode(doc_type.code, issued_date.year, internal=internal)
     delivery_mode = _choice(errors, "delivery_mode", delivery_mode, DeliveryMode, DeliveryMode.ELECTRONIC)
     confidential = confidentiality not in (None, Confidentiality.NORMAL)
     if is_legal and doc_type is not None and not doc_type.may_be_legal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import subprocess
 import sys
 import time
@@ -53,6 +54,20 @@ E = f"{{{NS}}}"
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+@functools.cache
+def second_reading():
+    """The schema read by xmlschema, an independent XSD 1.0 processor (validate() uses libxml2)."""
+    xmlschema = pytest.importorskip("xmlschema")
+    return xmlschema.XMLSchema10(str(edxml.SCHEMA_PATH), allow="sandbox")
+
+
+def xmlschema_errors(data: bytes) -> list[str]:
+    from xmlschema import XMLResource
+
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    return [e.reason or e.message for e in second_reading().iter_errors(XMLResource(root, allow="none"))]
 
 
 def refusal(data, *, limits: Limits = DEFAULT_LIMITS, fn=parse) -> EdxmlError:
@@ -719,7 +734,7 @@ def test_duplicate_content_ids():
     assert refusal(twice, fn=validate).rule == "schema"
 
 
-@pytest.mark.parametrize("payload", ["not base64!", "QUJ", "QU=JD", "QUJD\u00e9"])
+@pytest.mark.parametrize("payload", ["not base64!", "QUJ", "QU=JD", "QUJD\u00e9", "QUJD\u00a0", "\u0301"])
 def test_bad_base64(payload):
     data = SAMPLE.replace(b">UEsDBBQAAAAA", f">{payload}UEsDBBQAAAAA".encode())
     err = refusal(data)
@@ -762,7 +777,22 @@ def test_missing_to():
     data = SAMPLE[:start] + SAMPLE[end:]
     err = refusal(data)
     assert err.rule == "missing_element" and err.element.endswith("MessageHeader/To")
-    assert refusal(data, fn=validate).rule == "schema"
+    schema_err = refusal(data, fn=validate)
+    assert schema_err.rule == "schema" and schema_err.element.endswith("/MessageHeader") and schema_err.line == 5
+    assert "has no To" in str(schema_err)
+
+
+def test_repeated_single_fields():
+    subject = "<edXML:Subject>V/v kết nối, liên thông phần mềm quản lý văn bản</edXML:Subject>".encode()
+    err = refusal(SAMPLE.replace(subject, subject + subject), fn=validate)
+    assert err.rule == "schema" and "exactly-one-Subject" in str(err) and err.line == 41
+    start = SAMPLE.index(b"<edXML:From>")
+    end = SAMPLE.index(b"</edXML:From>") + len(b"</edXML:From>")
+    two_senders = SAMPLE[:end] + SAMPLE[start:end] + SAMPLE[end:]
+    assert "exactly-one-From" in str(refusal(two_senders, fn=validate))
+    due = b"<edXML:DueDate>2018/09/28</edXML:DueDate>"
+    assert "at-most-one-DueDate" in str(refusal(SAMPLE.replace(due, due + due), fn=validate))
+    assert parse(SAMPLE.replace(subject, subject + subject)).package.subject == parse(SAMPLE).package.subject
 
 
 @pytest.mark.parametrize(
@@ -965,6 +995,7 @@ PROPERTY = settings(
 def test_any_package_survives_build_validate_parse(pkg, placeholder):
     data = build_package(pkg, signature_placeholder=placeholder)
     validate(data)
+    assert xmlschema_errors(data) == []
     parsed = parse(data)
     assert isinstance(parsed, ParsedPackage)
     assert parsed.package == pkg
@@ -976,6 +1007,7 @@ def test_any_package_survives_build_validate_parse(pkg, placeholder):
 def test_any_status_survives_build_validate_parse(status, placeholder):
     data = build_status(status, signature_placeholder=placeholder)
     validate(data)
+    assert xmlschema_errors(data) == []
     parsed = parse(data)
     assert isinstance(parsed, ParsedStatus)
     assert parsed.status == status
@@ -1014,6 +1046,65 @@ def test_damaged_input_is_read_or_refused_never_crashes(data):
             fn(bytes(damaged))
         except EdxmlError as exc:
             assert exc.rule and isinstance(exc.rule, str)
+
+
+def _cut(data: bytes, start: bytes, end: bytes) -> bytes:
+    i = data.index(start)
+    return data[:i] + data[data.index(end, i) + len(end) :]
+
+
+SUBJECT = "<edXML:Subject>V/v kết nối, liên thông phần mềm quản lý văn bản</edXML:Subject>".encode()
+INVALID = {
+    "no Subject": SAMPLE.replace(SUBJECT, b""),
+    "two Subjects": SAMPLE.replace(SUBJECT, SUBJECT + SUBJECT),
+    "no To": _cut(SAMPLE, b"<edXML:To>", b"</edXML:To>"),
+    "no From": _cut(SAMPLE, b"<edXML:From>", b"</edXML:From>"),
+    "no Code": _cut(SAMPLE, b"<edXML:Code>", b"</edXML:Code>"),
+    "no DocumentType": _cut(SAMPLE, b"<edXML:DocumentType>", b"</edXML:DocumentType>"),
+    "date dd/MM/yyyy": SAMPLE.replace(b"2019/01/16", b"16/01/2019"),
+    "timestamp without seconds": SAMPLE.replace(b"2018/09/28 00:00:00", b"2018/09/28 00:00"),
+    "OrganId with spaces": SAMPLE.replace(b">28.22.H17<", b">28 22 H17<"),
+    "DocumentId without date": SAMPLE.replace(b">000.00.00.G22,2015/09/30,", b">000.00.00.G22,"),
+    "BussinessDocType 7": SAMPLE.replace(b"<edXML:BussinessDocType>0<", b"<edXML:BussinessDocType>7<"),
+    "bad base64": SAMPLE.replace(b">UEsDBBQAAAAA", b">not base64!UEsDBBQAAAAA"),
+    "non-ASCII in base64": SAMPLE.replace(b">UEsDBBQAAAAA", ">UEsD\u00e9BBQAAAAA".encode()),
+    "manifest names a missing attachment": SAMPLE.replace(b"<ContentId>cid:209<", b"<ContentId>cid:210<"),
+    "attachment not in the manifest": with_attachment_xml(SAMPLE, encoded_attachment("cid:300")),
+    "duplicate attachment": with_attachment_xml(SAMPLE, encoded_attachment("cid:209")),
+    "unknown element": SAMPLE.replace(SUBJECT, SUBJECT + b"<edXML:Extra/>"),
+    "signature not last": SAMPLE.replace(b"<edXML:TraceHeaderList>", b"<edXML:Signature/><edXML:TraceHeaderList>"),
+    "two signatures": SAMPLE.replace(b"</edXML:edXMLHeader>", b"<edXML:Signature/></edXML:edXMLHeader>"),
+    "wrong root": b'<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+    "other namespace": SAMPLE.replace(NS.encode(), b"http://www.mic.gov.vn/TBT/edXML_2_0"),
+    "status without code": _cut(build_status(status_message()), b"<edXML:StatusCode>", b"</edXML:StatusCode>"),
+    "status code 3": build_status(status_message()).replace(b">03<", b">3<"),
+}
+VALID = {
+    "sample": SAMPLE,
+    "sample without prefixes": SAMPLE.replace(b"<edXML:", b"<").replace(b"</edXML:", b"</"),
+    "sample reordered": SAMPLE.replace(SUBJECT, b"").replace(
+        b"<edXML:DocumentId>000", SUBJECT + b"<edXML:DocumentId>000", 1
+    ),
+    "sample without optional parts": _cut(
+        _cut(SAMPLE, b"<edXML:OtherInfo>", b"</edXML:OtherInfo>"), b"<Signature>", b"</Signature>"
+    ),
+    "full package": build_package(full_package()),
+    "minimal package": build_package(minimal_package(), signature_placeholder=False),
+    "status": build_status(status_message()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_both_schema_processors_refuse(name):
+    err = refusal(INVALID[name], fn=validate)
+    assert err.rule == "schema" and err.element and err.line, (name, err)
+    assert xmlschema_errors(INVALID[name]), name
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_both_schema_processors_accept(name):
+    validate(VALID[name])
+    assert xmlschema_errors(VALID[name]) == []
 
 
 # ---------------------------------------------------------------------------------------------

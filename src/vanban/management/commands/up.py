@@ -51,7 +51,12 @@ class Command(BaseCommand):
             demo.reset_passwords(password)
         call_command("collectstatic", interactive=False, verbosity=0)
 
-        url = f"http://localhost:{port}/"
+        # HTTPS when given a certificate (other systems POST packages to /api/v1/exchange/inbox/).
+        tls: list[str] = []
+        cert, key = os.environ.get("VANBAN_TLS_CERT"), os.environ.get("VANBAN_TLS_KEY")
+        if cert and key:
+            tls = ["--certfile", cert, "--keyfile", key]
+        url = f"{'https' if tls else 'http'}://localhost:{port}/"
         self.stdout.write("")
         self.stdout.write(f"  vanban is starting at {url}")
         self.stdout.write(f"  data directory: {settings.DATA_DIR}")
@@ -82,6 +87,7 @@ class Command(BaseCommand):
                 "-",
                 "--error-logfile",
                 "-",
+                *tls,
             ],
         )
         worker = subprocess.Popen([sys.executable, "-m", "vanban", "worker", "--queue-name", "*"])
