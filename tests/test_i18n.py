@@ -343,7 +343,10 @@ def test_catalogue_is_up_to_date_with_the_sources(tmp_path):
     vanban = Path(shutil.which("vanban") or Path(__file__).resolve().parents[1] / ".venv" / "bin" / "vanban")
     subprocess.run(
         [str(vanban), "makemessages", "-l", "vi", "--no-obsolete", "-v", "0"],
-        cwd=copy, check=True, capture_output=True, text=True,
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     fresh = [e for e in parse_po(copy / "locale" / "vi" / "LC_MESSAGES" / "django.po") if not e.is_header]
     missing = [e.msgid for e in fresh if "fuzzy" in e.flags or not all(e.msgstr.values()) or not e.msgstr]

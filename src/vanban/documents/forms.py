@@ -140,8 +140,10 @@ class OutgoingForm(_DocumentForm):
     unit = forms.ModelChoiceField(queryset=None, label=_("Drafting unit"), required=False)
     issued_date = forms.DateField(label=_("Document date"), required=False, widget=DateInput())
     delivery_mode = forms.ChoiceField(
-        label=_("Delivery mode"), choices=[("", _("As the plan sets for this kind of document")), *DeliveryMode.choices],
-        required=False, initial="",
+        label=_("Delivery mode"),
+        choices=[("", _("As the plan sets for this kind of document")), *DeliveryMode.choices],
+        required=False,
+        initial="",
     )
     copies = forms.IntegerField(label=_("Number of copies"), required=False, min_value=1, max_value=999)
 

@@ -573,8 +573,15 @@ def mark_replaced(document: Document, *, by: Document) -> None:
 
 
 def apply_received_update(
-    actor: Person, document: Document, *, subject: str, due_date, signer_name: str, signer_position: str,
-    pages: int | None, note: str,
+    actor: Person,
+    document: Document,
+    *,
+    subject: str,
+    due_date,
+    signer_name: str,
+    signer_position: str,
+    pages: int | None,
+    note: str,
 ) -> Document:
     """The sender corrected a document's information: take the new values (audited)."""
     _acting_agency(actor)
@@ -590,6 +597,7 @@ def apply_received_update(
             doc.pages = pages
         doc.description = (f"{doc.description} {note}".strip())[:500]
         doc.save()
-        audit.record(actor=actor, action="document.update_from_sender", target=doc,
-                     data={"before": before, "note": note})
+        audit.record(
+            actor=actor, action="document.update_from_sender", target=doc, data={"before": before, "note": note}
+        )
     return doc

@@ -27,8 +27,17 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "recipient_identifier", "recipient_name", "status", "status_description", "status_at",
-                  "transport", "last_error", "events"]
+        fields = [
+            "id",
+            "recipient_identifier",
+            "recipient_name",
+            "status",
+            "status_description",
+            "status_at",
+            "transport",
+            "last_error",
+            "events",
+        ]
 
     def get_transport(self, obj) -> str:
         return obj.outbox.state
@@ -43,8 +52,11 @@ class DispatchSerializer(serializers.ModelSerializer):
 
 
 class SendSerializer(serializers.Serializer):
-    recipients = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1,
-                                       help_text="Identifier codes (mã định danh) of the recipients.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        help_text="Identifier codes (mã định danh) of the recipients.",
+    )
     with_paper = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
@@ -66,9 +78,24 @@ class ArrivalSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Arrival
-        fields = ["id", "state", "code", "subject", "issued_date", "urgency", "with_paper", "sender_identifier",
-                  "sender_name", "document_identifier", "business_type", "signature_verified", "signature_note",
-                  "document", "decision_note", "created_at"]
+        fields = [
+            "id",
+            "state",
+            "code",
+            "subject",
+            "issued_date",
+            "urgency",
+            "with_paper",
+            "sender_identifier",
+            "sender_name",
+            "document_identifier",
+            "business_type",
+            "signature_verified",
+            "signature_note",
+            "document",
+            "decision_note",
+            "created_at",
+        ]
 
 
 class RecallAnswerSerializer(serializers.Serializer):
@@ -76,8 +103,11 @@ class RecallAnswerSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-_ERRORS = {400: OpenApiResponse(description="Invalid, per field"), 403: OpenApiResponse(description="Not a clerk"),
-           404: OpenApiResponse(description="Not found")}
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid, per field"),
+    403: OpenApiResponse(description="Not a clerk"),
+    404: OpenApiResponse(description="Not found"),
+}
 
 
 class DocumentExchangeViewSet(viewsets.GenericViewSet):
@@ -102,34 +132,47 @@ class DocumentExchangeViewSet(viewsets.GenericViewSet):
         dispatch = selectors.dispatches_of(dispatch.document).get(pk=dispatch.pk)
         return Response(DispatchSerializer(dispatch).data, status=201)
 
-    @extend_schema(summary="Send to agencies here and on connected systems", request=SendSerializer,
-                   responses={201: DispatchSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Send to agencies here and on connected systems",
+        request=SendSerializer,
+        responses={201: DispatchSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         s = SendSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         doc = self._document(pk)
-        return self._created(services.send(request.user, doc, s.validated_data["recipients"],
-                                           with_paper=s.validated_data["with_paper"]))
+        return self._created(
+            services.send(request.user, doc, s.validated_data["recipients"], with_paper=s.validated_data["with_paper"])
+        )
 
-    @extend_schema(summary="Recall from every recipient (business type 1)", request=ReasonSerializer,
-                   responses={201: DispatchSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Recall from every recipient (business type 1)",
+        request=ReasonSerializer,
+        responses={201: DispatchSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def recall(self, request, pk=None):
         s = ReasonSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         return self._created(services.recall(request.user, self._document(pk), s.validated_data["reason"]))
 
-    @extend_schema(summary="Send corrected information (business type 2)", request=ReasonSerializer,
-                   responses={201: DispatchSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Send corrected information (business type 2)",
+        request=ReasonSerializer,
+        responses={201: DispatchSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"], url_path="update")
     def send_update(self, request, pk=None):
         s = ReasonSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         return self._created(services.send_update(request.user, self._document(pk), s.validated_data["reason"]))
 
-    @extend_schema(summary="Send as the replacement of an earlier document (business type 3)",
-                   request=ReplaceSerializer, responses={201: DispatchSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Send as the replacement of an earlier document (business type 3)",
+        request=ReplaceSerializer,
+        responses={201: DispatchSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def replace(self, request, pk=None):
         s = ReplaceSerializer(data=request.data)
@@ -155,16 +198,22 @@ class ArrivalViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="Register in the incoming register (tells the sender 03)", request=None,
-                   responses={200: ArrivalSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Register in the incoming register (tells the sender 03)",
+        request=None,
+        responses={200: ArrivalSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
         arrival = selectors.get_arrival(request.user, pk)
         services.register_arrival(request.user, arrival)
         return Response(ArrivalSerializer(selectors.get_arrival(request.user, pk)).data)
 
-    @extend_schema(summary="Return to the sender with a reason (02)", request=ReasonSerializer,
-                   responses={200: ArrivalSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Return to the sender with a reason (02)",
+        request=ReasonSerializer,
+        responses={200: ArrivalSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         s = ReasonSerializer(data=request.data)
@@ -172,8 +221,11 @@ class ArrivalViewSet(viewsets.ReadOnlyModelViewSet):
         services.refuse_arrival(request.user, selectors.get_arrival(request.user, pk), s.validated_data["reason"])
         return Response(ArrivalSerializer(selectors.get_arrival(request.user, pk)).data)
 
-    @extend_schema(summary="Agree (15) or refuse (16) a recall", request=RecallAnswerSerializer,
-                   responses={200: ArrivalSerializer, **_ERRORS})
+    @extend_schema(
+        summary="Agree (15) or refuse (16) a recall",
+        request=RecallAnswerSerializer,
+        responses={200: ArrivalSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"], url_path="answer-recall")
     def answer_recall(self, request, pk=None):
         s = RecallAnswerSerializer(data=request.data)

@@ -1254,15 +1254,13 @@ def _read_attachments(root: _Node, envelope: _Node, limits: Limits) -> list[Atta
     out = []
     for n, (cid, (_ref_el, ref)) in enumerate(refs.items(), start=1):
         _blob_el, blob = blobs[cid]
-        payload = blob.first("ContentTransferEncoded")
-        if payload is None:
-            blob.need("ContentTransferEncoded")  # raises missing_element
+        payload = blob.need("ContentTransferEncoded").el
         out.append(
             Attachment(
                 content_id=cid,
                 name=_safe_name(ref.text("AttachmentName") or blob.text("AttachmentName"), n),
                 content_type=ref.text("ContentType") or blob.text("ContentType"),
-                data=_decode(payload, cid, limits),  # type: ignore[arg-type]
+                data=_decode(payload, cid, limits),
                 description=ref.text("Description") or blob.text("Description"),
             )
         )

@@ -41,7 +41,9 @@ def edxml_error(exc: edxml.EdxmlError) -> str:
 def signature_text(rule: str) -> str:
     return {
         "unsigned": _("The package is not signed."),
-        "wrong_namespace": _("The package's signature is a placeholder outside the XML-DSig namespace; it cannot be verified."),
+        "wrong_namespace": _(
+            "The package's signature is a placeholder outside the XML-DSig namespace; it cannot be verified."
+        ),
         "bad_signature": _("The signature does not match the content: the package was altered or signed wrongly."),
         "wrong_algorithm": _("The signature does not use RSA-SHA256."),
         "no_certificate": _("The signature carries no readable certificate."),

@@ -1,7 +1,7 @@
 import pytest
+from conftest import pdf_upload
 from django.utils import timezone
 
-from conftest import pdf_upload
 from vanban.documents import policy, services
 
 
@@ -34,8 +34,14 @@ def test_outgoing_takes_the_policy_unless_the_clerk_chooses(province):
 
     def issue(type_key, **kw):
         return services.register_outgoing(
-            p.clerk_a, uploads=[pdf_upload()], doc_type=p.types[type_key], subject="x", signer_name="y",
-            unit=p.a_vp, issued_date=today, **kw,
+            p.clerk_a,
+            uploads=[pdf_upload()],
+            doc_type=p.types[type_key],
+            subject="x",
+            signer_name="y",
+            unit=p.a_vp,
+            issued_date=today,
+            **kw,
         ).document
 
     assert issue("QĐ").delivery_mode == "electronic_with_paper"

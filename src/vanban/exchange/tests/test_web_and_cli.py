@@ -6,12 +6,12 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD, pdf_upload
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD, pdf_upload
 from vanban.documents import services as documents
 from vanban.exchange import edxml, services, tasks
 from vanban.exchange.models import Arrival, Delivery, InboxPackage, Peer, Status
@@ -23,8 +23,13 @@ SAMPLE = Path(__file__).parent / "data" / "edoc_new.edxml"
 
 def outgoing(p):
     return documents.register_outgoing(
-        p.clerk_a, uploads=[pdf_upload("web")], doc_type=p.types["cong-van"], unit=p.a_vp, subject="Về việc thử",
-        signer_name="Phạm Văn Đức", issued_date=timezone.localdate(),
+        p.clerk_a,
+        uploads=[pdf_upload("web")],
+        doc_type=p.types["cong-van"],
+        unit=p.a_vp,
+        subject="Về việc thử",
+        signer_name="Phạm Văn Đức",
+        issued_date=timezone.localdate(),
     ).document
 
 
@@ -95,18 +100,34 @@ def test_inbox_endpoint_answers_with_signed_receipts(client, province):
     path = Path(__file__).parent / "_tmp_peer.pem"
     try:
         path.write_text(pem)
-        code, out = run("exchange", "peer", "add", "tinh-khac", "--url", "https://peer.example/api/v1/exchange/inbox/",
-                        "--cert", str(path), "--serves", ".H59")
+        code, out = run(
+            "exchange",
+            "peer",
+            "add",
+            "tinh-khac",
+            "--url",
+            "https://peer.example/api/v1/exchange/inbox/",
+            "--cert",
+            str(path),
+            "--serves",
+            ".H59",
+        )
     finally:
         path.unlink()
     assert code == 0 and ".H59" in out
     assert Peer.objects.get().serves_code("000.00.03.H59")
     sender = crypto.issue(other_ca, common_name="Sở X tỉnh khác", identifier="000.00.03.H59")
     pkg = edxml.Package(
-        sender=edxml.Organ("000.00.03.H59", "Sở X tỉnh khác"), recipients=[edxml.Organ(p.a.identifier, p.a.name)],
-        document_id=edxml.document_id("000.00.03.H59", timezone.localdate(), "12", "SX-VP"), code_number="12",
-        code_notation="SX-VP", place="Trà Vinh", promulgation_date=timezone.localdate(), type_code=1,
-        type_name="Công văn", subject="Văn bản từ tỉnh khác",
+        sender=edxml.Organ("000.00.03.H59", "Sở X tỉnh khác"),
+        recipients=[edxml.Organ(p.a.identifier, p.a.name)],
+        document_id=edxml.document_id("000.00.03.H59", timezone.localdate(), "12", "SX-VP"),
+        code_number="12",
+        code_notation="SX-VP",
+        place="Trà Vinh",
+        promulgation_date=timezone.localdate(),
+        type_code=1,
+        type_name="Công văn",
+        subject="Văn bản từ tỉnh khác",
         attachments=[edxml.Attachment("1", "../../etc/passwd", "application/pdf", b"%PDF-1.4 x")],
     )
     signed = xmlsig.sign(edxml.build_package(pkg), sender.key, [sender.certificate, other_ca.certificate])
@@ -134,8 +155,11 @@ def test_cli_validate_import_export(province, tmp_path):
     code, out = run("edxml", "validate", str(SAMPLE))
     assert code == 0 and out.startswith("valid") and "placeholder" in out
     broken = tmp_path / "broken.edxml"
-    broken.write_bytes(SAMPLE.read_bytes().replace(b"<edXML:Subject>", b"<edXML:Subjekt>", 1)
-                       .replace(b"</edXML:Subject>", b"</edXML:Subjekt>", 1))
+    broken.write_bytes(
+        SAMPLE.read_bytes()
+        .replace(b"<edXML:Subject>", b"<edXML:Subjekt>", 1)
+        .replace(b"</edXML:Subject>", b"</edXML:Subjekt>", 1)
+    )
     code, out = run("edxml", "validate", str(broken))
     assert code == 1 and "line" in out
     code, out = run("edxml", "import", str(SAMPLE), "--agency", p.a.identifier)

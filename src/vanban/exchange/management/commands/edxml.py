@@ -51,10 +51,8 @@ class Command(BaseCommand):
         sig = parsed.signature
         if not sig.present:
             self.stdout.write("note: the package is not signed")
-        elif not sig.in_dsig_namespace:
-            self.stdout.write(
-                f"note: {sig.note or 'the signature is not in the XML-DSig namespace; it cannot be verified'}"
-            )
+        elif sig.note:
+            self.stdout.write(f"note: signature: {sig.note}")
 
     def _import(self, file, agency, **_):
         data = self._read(file)
