@@ -256,6 +256,60 @@ def test_choice_labels(vi):
     ]
 
 
+EXCHANGE_STRINGS = {
+    "Waiting to be received": "Chờ tiếp nhận",
+    "Documents waiting to be received": "Văn bản chờ tiếp nhận",
+    "Return to the sender": "Trả lại nơi gửi",
+    "Register in the incoming register": "Vào sổ văn bản đến",
+    "Export .edxml": "Xuất tệp .edxml",
+    "Import an .edxml file": "Nhập tệp .edxml",
+    "Document identifier": "Mã văn bản liên thông",
+    "Signature": "Chữ ký số",
+    "Send again": "Gửi lại",
+}
+
+
+@pytest.mark.parametrize(("msgid", "expected"), EXCHANGE_STRINGS.items())
+def test_exchange_strings(vi, msgid, expected):
+    assert translation.gettext(msgid) == expected
+
+
+def test_exchange_choice_labels(vi):
+    """The edXML status codes and business types in the terms of QCVN 102:2016."""
+    from vanban.exchange.models import Arrival, BusinessType, InboxPackage, Status
+
+    assert str(Status.REGISTERED.label) == "Đã vào sổ"
+    assert str(Status.ARRIVED.label) == "Đã đến"
+    assert str(Status.SENT.label) == "Đã gửi, chưa có phản hồi"
+    assert str(Status.RECALL_REQUESTED.label) == "Yêu cầu thu hồi"
+    assert [str(label) for label in BusinessType.labels] == ["Văn bản mới", "Thu hồi", "Cập nhật", "Thay thế"]
+    assert str(Arrival.State.WAITING.label) == "Chờ tiếp nhận"
+    assert str(Arrival.State.SUPERSEDED.label) == "Đã được thay thế"
+    assert [str(label) for label in InboxPackage.Via.labels] == ["Trong hệ thống", "Hệ thống kết nối", "Nhập từ tệp"]
+
+
+def test_exchange_refusals_are_specific(vi):
+    """What a clerk reads when an imported package or its signature is refused."""
+    from vanban.exchange import messages
+
+    assert messages.signature_text("unsigned") == "Gói tin không được ký số."
+    assert messages.signature_text("bad_signature") == (
+        "Chữ ký số không khớp với nội dung: gói tin đã bị sửa hoặc ký sai."
+    )
+    assert messages.signature_text("no-such-rule") == "Chữ ký số không được chấp nhận."
+    assert messages.edxml_text("doctype") == "Gói tin có khai báo DOCTYPE, điều này không được phép."
+    assert messages.refusal_text("unknown_sender") == "Nơi gửi không phải là hệ thống đã kết nối."
+
+
+def test_exchange_placeholders_are_filled(vi):
+    told = translation.gettext("Registered with arrival number %(n)s; the sender was told.") % {"n": 7}
+    assert told == "Đã đăng ký văn bản đến, số đến: 7; đã thông báo cho nơi gửi."
+    unknown = translation.gettext("No agency or connected system has the identifier code %(code)s.")
+    assert unknown % {"code": "000.00.12.H58"} == (
+        "Không có cơ quan hoặc hệ thống kết nối nào có mã định danh 000.00.12.H58."
+    )
+
+
 def test_register_columns_follow_decree_30(vi):
     """The column headings of Appendix IV's registers, as printed and exported."""
     from vanban.documents.registers import INCOMING_COLUMNS, OUTGOING_COLUMNS

@@ -357,13 +357,14 @@ def document_id(organ_id: str, day: date, number: str, notation: str) -> str:
 
 def split_document_id(s: str) -> tuple[str, date, str]:
     """``"000.00.12.H58,2026/11/26,05/QĐ-STTTT"`` → ``("000.00.12.H58", date(2026, 11, 26), "05/QĐ-STTTT")``."""
+    ws = " \t\r\n"  # XML whitespace only, as everywhere in parsing (not NBSP and the like)
     parts = (s or "").split(",", 2)
-    if len(parts) != 3 or not parts[0].strip() or not parts[2].strip():
+    if len(parts) != 3 or not parts[0].strip(ws) or not parts[2].strip(ws):
         raise EdxmlError("bad_value", f"not a document identifier 'OrganId,yyyy/MM/dd,number/notation': {s!r}")
     day = _parse_date(parts[1], "DocumentId")
     if day is None:
         raise EdxmlError("bad_value", f"the document identifier has no date: {s!r}")
-    return parts[0].strip(), day, parts[2].strip()
+    return parts[0].strip(ws), day, parts[2].strip(ws)
 
 
 # ---------------------------------------------------------------------------------------------

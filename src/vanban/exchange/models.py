@@ -8,6 +8,7 @@ import fnmatch
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BusinessType(models.IntegerChoices):
@@ -26,11 +27,11 @@ class Status(models.TextChoices):
     SENT = "sent", _("Sent, no answer yet")
     UNDELIVERABLE = "undeliverable", _("Could not be delivered")
     ARRIVED = "01", _("Arrived")
-    REFUSED = "02", _("Refused")
+    REFUSED = "02", pgettext_lazy("edxml status", "Refused")
     REGISTERED = "03", _("Registered")
     ASSIGNED = "04", _("Assigned")
     IN_PROGRESS = "05", _("Being handled")
-    DONE = "06", _("Done")
+    DONE = "06", pgettext_lazy("edxml status", "Done")
     RECALL_REQUESTED = "13", _("Recall requested")
     RECALL_AGREED = "15", _("Recall accepted")
     RECALL_REFUSED = "16", _("Recall refused")
@@ -209,7 +210,7 @@ class Arrival(models.Model):
     class State(models.TextChoices):
         WAITING = "waiting", _("Waiting")
         REGISTERED = "registered", _("Registered")
-        REFUSED = "refused", _("Refused")
+        REFUSED = "refused", pgettext_lazy("arrival state", "Refused")
         RECALLED = "recalled", _("Recalled by the sender")
         SUPERSEDED = "superseded", _("Superseded")
 

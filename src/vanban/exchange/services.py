@@ -144,11 +144,19 @@ def _queue(kind: str, data: bytes, *, sender: Agency, recipient: str, peer: Peer
 
 
 def _wake_delivery(run_after: dt.datetime | None = None) -> None:
-    """Queue the delivery task in the current transaction (the task queue lives in the database)."""
+    """Queue the delivery task in the current transaction (the task queue lives in the database).
+    One waiting run is enough: it delivers everything due when it starts (a message that commits
+    while that run is already past its last look is picked up by the worker's heartbeat)."""
+    from django_tasks_db.models import DBTaskResult
+
     from . import tasks
 
-    task = tasks.deliver_due if run_after is None else tasks.deliver_due.using(run_after=run_after)
-    task.enqueue()
+    if run_after is None:
+        if DBTaskResult.objects.ready().filter(task_path=tasks.deliver_due.module_path).exists():
+            return
+        tasks.deliver_due.enqueue()
+    else:
+        tasks.deliver_due.using(run_after=run_after).enqueue()
 
 
 def _sign_and_store(xml: bytes, agency: Agency) -> bytes:
@@ -656,7 +664,7 @@ def register_arrival(actor: Person, arrival: Arrival, **overrides) -> Document:
         if arrival.inbox.business_type == BusinessType.RECALL:
             raise ValidationError({"arrival": [_("A recall is answered by agreeing or refusing.")]})
         if arrival.inbox.business_type == BusinessType.UPDATE:
-            doc = _apply_update(actor, arrival, args)
+            doc = _apply_update(actor, arrival, args, reason=pkg.business.reason)
         else:
             result = document_services.register_incoming(actor, uploads=uploads, **args)
             doc = result.document
@@ -689,7 +697,7 @@ def _registered_copy(arrival: Arrival, document_id: str) -> Document | None:
     return earlier.document if earlier else None
 
 
-def _apply_update(actor: Person, arrival: Arrival, args: dict) -> Document:
+def _apply_update(actor: Person, arrival: Arrival, args: dict, *, reason: str) -> Document:
     doc = _registered_copy(arrival, arrival.inbox.target_document_id or arrival.inbox.document_id)
     if doc is None:
         # Never registered here: the update is registered as the document itself.
@@ -704,7 +712,7 @@ def _apply_update(actor: Person, arrival: Arrival, args: dict) -> Document:
         signer_name=args["signer_name"],
         signer_position=args["signer_position"],
         pages=args["pages"],
-        note=_("Updated by the sender: %(reason)s") % {"reason": arrival.inbox.document_id},
+        note=_("Updated by the sender: %(reason)s") % {"reason": reason or arrival.inbox.document_id},
     )
 
 

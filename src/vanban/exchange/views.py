@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -121,7 +121,8 @@ def send(request, pk):
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            flash.success(request, _("Sent to %(n)d recipients.") % {"n": dispatch.deliveries.count()})
+            n = dispatch.deliveries.count()
+            flash.success(request, ngettext("Sent to %(n)d recipient.", "Sent to %(n)d recipients.", n) % {"n": n})
     return redirect("document-detail", pk=doc.pk)
 
 

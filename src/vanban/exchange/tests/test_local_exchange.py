@@ -280,3 +280,21 @@ def test_undeliverable_then_resend(province, settings):
     message.refresh_from_db()
     assert message.state == OutboxMessage.State.PENDING
     assert delivery_of(doc).status == Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_queues_the_delivery_task_in_its_transaction_once():
+    from django_tasks_db.models import DBTaskResult
+
+    from conftest import build_province
+
+    p = build_province()
+    path = tasks.deliver_due.module_path
+    services.send(p.clerk_a, outgoing(p), [p.b.identifier])
+    services.send(p.clerk_a, outgoing(p), [p.b.identifier])
+    assert DBTaskResult.objects.ready().filter(task_path=path).count() == 1
+    # The real worker runs it and both are delivered.
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    assert OutboxMessage.objects.filter(state=OutboxMessage.State.DELIVERED).count() == 2

@@ -10,13 +10,13 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from vanban.exchange import services
 
 log = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = 30
+HEARTBEAT_SECONDS = 10
 
 
 def _heartbeat(stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_SECONDS):
         try:
-            if services.overdue_count():
+            if services.overdue_count(grace_seconds=HEARTBEAT_SECONDS):
                 services._wake_delivery()
         except Exception:
             log.exception("exchange heartbeat failed")
