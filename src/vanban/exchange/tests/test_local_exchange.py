@@ -284,9 +284,8 @@ def test_undeliverable_then_resend(province, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_dispatch_queues_the_delivery_task_in_its_transaction_once():
-    from django_tasks_db.models import DBTaskResult
-
     from conftest import build_province
+    from django_tasks_db.models import DBTaskResult
 
     p = build_province()
     path = tasks.deliver_due.module_path
