@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("van-ban/<int:pk>/lien-thong/", views.panel, name="exchange-panel"),
     path("van-ban/<int:pk>/lien-thong/gui/", views.send, name="exchange-send"),
     path("van-ban/<int:pk>/lien-thong/thu-hoi/", views.recall, name="exchange-recall"),
     path("van-ban/<int:pk>/lien-thong/cap-nhat/", views.update, name="exchange-update"),

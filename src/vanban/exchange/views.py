@@ -109,6 +109,13 @@ def _replace_form(doc: Document) -> ReplaceForm:
 
 
 @login_required
+def panel(request, pk):
+    """The panel alone, for the tracking view to refresh itself (htmx)."""
+    doc = documents.get_document(request.user, pk)
+    return HttpResponse(document_panel(request, doc) or "")
+
+
+@login_required
 @require_POST
 def send(request, pk):
     doc = documents.get_document(request.user, pk)

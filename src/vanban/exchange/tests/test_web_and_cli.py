@@ -52,6 +52,8 @@ def test_pages_send_receive_register(client, province):
     assert r.status_code == 302
     tasks.deliver_all_due()
     assert Delivery.objects.get().status == Status.ARRIVED
+    fragment = client.get(f"/van-ban/{doc.pk}/lien-thong/", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<section class="card" id="exchange"') and p.b.name in fragment
 
     client.logout()
     client.login(username="vanthu.b", password=PASSWORD)
