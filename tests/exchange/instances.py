@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parents[2]
 VANBAN = ROOT / ".venv" / "bin" / "vanban"
 INBOX_PATH = "/api/v1/exchange/inbox/"
 CLERK = "vanthu.stttt"  # demo clerk of the Department of Information and Communications (82-STTTT)
-STTTT_LEVEL2 = "000.00.12"  # its identifier code, before the province suffix
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 # Exchange settings for both instances: quick retries, short timeouts.
@@ -149,16 +148,12 @@ def make_tls(directory: Path) -> Tls:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     tls = Tls(directory / "test-ca.pem", directory / "server.pem", directory / "server.key")
@@ -321,14 +316,12 @@ class Instance:
     def inbox_url(self) -> str:
         return self.url + INBOX_PATH
 
-    @property
-    def stttt_code(self) -> str:
-        """Identifier code of the demo Department of Information and Communications here."""
-        return f"{STTTT_LEVEL2}.{self.suffix}"
-
-    @property
-    def root_code(self) -> str:
-        return f"000.00.00.{self.suffix}"
+    def identifier(self, admin_code: str) -> str:
+        """The identifier code (000.00.NN.<suffix>) of the agency with this administrative code
+        (e.g. 82-STTTT) in this installation's demo province."""
+        return self.shell(
+            "from vanban.orgs.models import Agency\nout(Agency.objects.get(code=P).identifier)", admin_code
+        )
 
     @property
     def sqlite_path(self) -> Path:
@@ -361,7 +354,7 @@ class Instance:
         self, *args: str, input: str | None = None, timeout: float = 180, check: bool = True
     ) -> subprocess.CompletedProcess:
         """Run `vanban ARGS` with this instance's environment."""
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [str(VANBAN), *args],
             env=self.env,
             cwd=self.data_dir,
@@ -380,9 +373,7 @@ class Instance:
     def shell(self, code: str, params: Any = None, *, timeout: float = 180) -> Any:
         """Run a snippet in `vanban shell` on this instance's database. The snippet reads its
         parameters from `P` and answers with `out(value)` (JSON)."""
-        result = self.cli(
-            "shell", "--no-imports", "-c", _PRELUDE + code, input=json.dumps(params), timeout=timeout
-        )
+        result = self.cli("shell", "--no-imports", "-c", _PRELUDE + code, input=json.dumps(params), timeout=timeout)
         for line in reversed(result.stdout.splitlines()):
             if line.startswith(_OUT):
                 return json.loads(line[len(_OUT) :])
@@ -418,10 +409,10 @@ class Instance:
     def start(self, *, wait: bool = True, timeout: float = 90) -> None:
         if self.running:
             raise InstanceError(f"[{self.name}] already running")
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open while it runs)
+        self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start {time.strftime('%H:%M:%S')} =====\n".encode())
         self._log.flush()
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             [str(VANBAN), "up", "--port", str(self.port), "--host", "127.0.0.1"],
             env=self.env,
             cwd=self.data_dir,
@@ -454,9 +445,7 @@ class Instance:
         """The task worker (`python -m vanban worker`) started by `vanban up`."""
         if not self.running:
             return []
-        return [
-            pid for pid in _children(self.proc.pid) if "vanban" in _cmdline(pid) and "worker" in _cmdline(pid)
-        ]
+        return [pid for pid in _children(self.proc.pid) if "vanban" in _cmdline(pid) and "worker" in _cmdline(pid)]
 
     def pids(self) -> list[int]:
         """Every live process of the instance's process group."""
@@ -585,9 +574,9 @@ class Instance:
         timeout: float = 60,
     ) -> tuple[int, bytes]:
         """(HTTP status, body); never raises for an HTTP error status."""
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})  # noqa: S310
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context()) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context()) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read() if exc.fp else b""
@@ -598,13 +587,19 @@ class Instance:
             "POST", INBOX_PATH, data, {"Content-Type": "application/xml; charset=utf-8"}, timeout=timeout
         )
 
-    def api(self, method: str, path: str, *, fields=None, files=None, timeout: float = 60) -> tuple[int, Any]:
-        """Call the REST API as the demo clerk (personal token). `files`: {field: (name, bytes, type)}."""
+    def api(
+        self, method: str, path: str, *, fields=None, files=None, json_body=None, timeout: float = 60
+    ) -> tuple[int, Any]:
+        """Call the REST API as the demo clerk (personal token): multipart (`fields`, `files` as
+        {field: (name, bytes, type)}) or JSON (`json_body`). Returns (status, decoded JSON)."""
         headers = {"Authorization": f"Token {self.token()}", "Accept": "application/json"}
         data = None
         if fields is not None or files is not None:
             data, content_type = _multipart(fields or {}, files or {})
             headers["Content-Type"] = content_type
+        elif json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
         status, body = self.request(method, path, data, headers, timeout=timeout)
         try:
             return status, json.loads(body)
@@ -616,9 +611,7 @@ def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]])
     boundary = f"----vanban{uuid.uuid4().hex}"
     out = []
     for name, value in fields.items():
-        out.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        )
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for name, (filename, content, ctype) in files.items():
         out.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
@@ -678,9 +671,13 @@ class Pair:
     a_ca: Path  # A's signing CA (PEM, from `vanban exchange ca`): what B trusts for H58
     b_ca: Path
 
+    a_peer_url: str = ""  # where A sends packages for the H59 province now
+
     def point_a_at(self, url: str) -> None:
         """Change A's peer for the H59 province (e.g. to a proxy in front of B)."""
-        self.a.add_peer("province-h59", url, self.b_ca, [".H59"])
+        if url != self.a_peer_url:
+            self.a.add_peer("province-h59", url, self.b_ca, [".H59"])
+            self.a_peer_url = url
 
 
 @contextlib.contextmanager
@@ -718,7 +715,7 @@ def launch_pair(
             lambda: a.add_peer("province-h59", b.inbox_url, b_ca, [".H59"]),
             lambda: b.add_peer("province-h58", a.inbox_url, a_ca, [".H58"]),
         )
-        pair = Pair(a, b, tls, root, a_ca, b_ca)
+        pair = Pair(a, b, tls, root, a_ca, b_ca, a_peer_url=b.inbox_url)
         if start:
             t0 = time.monotonic()
             run_parallel(a.start, b.start)
@@ -850,7 +847,9 @@ class DroppingProxy:
 COUNTS = """
 from django.db.models import Count
 from vanban.documents.models import Document
-from vanban.exchange.models import Arrival, Delivery, DeliveryEvent, Dispatch, InboxPackage, OutboxMessage, ReceivedStatus
+from vanban.exchange.models import (
+    Arrival, Delivery, DeliveryEvent, Dispatch, InboxPackage, OutboxMessage, ReceivedStatus,
+)
 c = {}
 for direction, n in Document.objects.values_list("direction").annotate(n=Count("pk")):
     c[f"documents.{direction}"] = n

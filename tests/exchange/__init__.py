@@ -1,0 +1,1 @@
+"""Exchange between two real vanban installations on loopback (see instances.py)."""
