@@ -14,6 +14,7 @@ from vanban.documents.reference import sync_document_types
 from vanban.documents.samples import one_page_pdf
 from vanban.documents.services import Upload
 from vanban.orgs import services as org_services
+from vanban.signing import services as signing_services
 from vanban.orgs.models import Role
 
 PASSWORD = "Test-Passw0rd-2026"  # noqa: S105 (test accounts only)
@@ -30,6 +31,8 @@ def _test_settings(settings, tmp_path):
         },
     }
     settings.VANBAN_FSYNC = False
+    # Each test has its own database: keys cached for another one would sign with a stale CA.
+    signing_services.clear_caches()
 
 
 def build_province() -> SimpleNamespace:

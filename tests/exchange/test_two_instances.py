@@ -343,7 +343,9 @@ def test_lost_receipt_is_retried_and_deduplicated(w):
         d = w.wait_delivery(sent["edxml_id"], lambda d: d["state"] != "pending", "delivery through the proxy")
     w.pair.point_a_at(w.b.inbox_url)
 
-    assert d["state"] == "delivered" and d["status"] == "01" and d["attempts"] == 3, d
+    # The transport resends at once on a connection closed before the answer (safe: the receiver
+    # deduplicates), so the two drops cost one recorded attempt and the second attempt delivers.
+    assert d["state"] == "delivered" and d["status"] == "01" and d["attempts"] == 2, d
     assert [(line.split(" ")[1], relayed) for line, relayed, _ in proxy.answers] == [
         ("200", False),
         ("200", False),
@@ -533,23 +535,14 @@ def test_hostile_and_broken_packages(w):
     [pkg] = w.inbox(pkg_id)
     [arrival] = pkg["arrivals"]
     assert w.b.shell(ATTACHMENTS, arrival["pk"]) == ["passwd"]
-    # The package keeps the bare name; the register then refuses a file without an accepted
-    # extension (.pdf, .docx…), so the arrival stays waiting (the clerk can still refuse it).
-    status, errors = w.register_at_b(arrival["pk"])
-    assert status == 400 and any("“passwd”" in m for ms in errors.values() for m in ms), (status, errors)
+    # The package keeps the bare name; registering gives the file the extension of what its bytes
+    # are (a PDF here), so a readable file is never refused for its name.
+    status, _body = w.register_at_b(arrival["pk"])
+    assert status == 200, (status, _body)
     [pkg] = w.inbox(pkg_id)
-    assert [a["state"] for a in pkg["arrivals"]] == ["waiting"]
-    expected = {"inbox_packages": 1, "arrivals.waiting": 1}
-    assert it.delta(b0, w.b.shell(it.COUNTS)) == expected
+    assert [a["state"] for a in pkg["arrivals"]] == ["registered"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vanban.middleware.RequestSizeLimitMiddleware answers 413 text/plain (no signed receipt) to any "
-    "request over MAX_UPLOAD_MB + 1 MB (51 MB), before the inbox view: a package carrying an attachment over "
-    "edxml.Limits().max_attachment_bytes (50 MiB, so a body of about 67 MB) never gets its signed 02 "
-    "attachment_too_large receipt, and A retries such a 4xx-without-receipt for the whole retry window",
-)
 def test_oversized_attachment_gets_a_signed_refusal(w):
     b0 = w.b.shell(it.COUNTS)
     size = edxml.Limits().max_attachment_bytes + 1

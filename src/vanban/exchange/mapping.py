@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 
 from django.conf import settings
 from django.utils import timezone
 
+from vanban.documents import filetypes, storage
 from vanban.documents import selectors as document_selectors
-from vanban.documents import storage
+from vanban.documents import services as document_services
 from vanban.documents.models import DeliveryMode, Document, DocumentType, Urgency
 from vanban.orgs.models import Agency, Person
 
@@ -136,6 +139,23 @@ def incoming_arguments(pkg: edxml.Package) -> dict:
         "pages": pkg.page_amount if pkg.page_amount and 0 < pkg.page_amount < 10000 else None,
         "recipients": "\n".join(pkg.to_places)[:1000],
     }
+
+
+def uploads_for(pkg: edxml.Package) -> list[document_services.Upload]:
+    """A package's attachments as uploads for the register. Other systems name files loosely
+    (no extension, `.doc` for a zip…): the name takes the extension of what the bytes are, so a
+    readable file is never refused for its name; unreadable content is still refused."""
+    out = []
+    for a in pkg.attachments:
+        name = a.name
+        code = filetypes.sniff_code(io.BytesIO(a.data))
+        if code is not None:
+            kind = filetypes.KINDS[code]
+            ext = os.path.splitext(name)[1]
+            if ext.lower() not in kind.extensions:
+                name = f"{name}{kind.extensions[0]}"
+        out.append(document_services.Upload(io.BytesIO(a.data), name, len(a.data)))
+    return out
 
 
 def urgency_of(pkg: edxml.Package) -> str:

@@ -366,6 +366,10 @@ def _negative(rule: str, message: str, response_for: edxml.ResponseFor | None, h
     return Receipt(http_status=http_status, xml=xml, refusal=rule)
 
 
+def refuse_oversized() -> Receipt:
+    return _negative("too_large", messages.edxml_text("too_large"), None, 413)
+
+
 def _trust_for_sender(sender_code: str, via: str, peer: Peer | None):
     if via == InboxPackage.Via.LOCAL:
         return signing.local_trust(), None
@@ -425,7 +429,7 @@ def receive(
     """Take in a package or a status message (from the local transport, HTTP, or an imported file
     addressed to `agency`). Never raises for bad input: returns a signed negative receipt."""
     if len(data) > MAX_PACKAGE_BYTES:
-        return _negative("too_large", messages.edxml_text("too_large"), None, 413)
+        return refuse_oversized()
     try:
         edxml.validate(data)
         parsed = edxml.parse(data)
@@ -658,7 +662,7 @@ def register_arrival(actor: Person, arrival: Arrival, **overrides) -> Document:
     pkg = load_package(arrival)
     args = mapping.incoming_arguments(pkg)
     args.update({k: v for k, v in overrides.items() if v not in (None, "")})
-    uploads = [document_services.Upload(io.BytesIO(a.data), a.name, len(a.data)) for a in pkg.attachments]
+    uploads = mapping.uploads_for(pkg)
     with transaction.atomic():
         arrival = _waiting(actor, arrival)
         if arrival.inbox.business_type == BusinessType.RECALL:
@@ -702,7 +706,7 @@ def _apply_update(actor: Person, arrival: Arrival, args: dict, *, reason: str) -
     if doc is None:
         # Never registered here: the update is registered as the document itself.
         pkg = load_package(arrival)
-        uploads = [document_services.Upload(io.BytesIO(a.data), a.name, len(a.data)) for a in pkg.attachments]
+        uploads = mapping.uploads_for(pkg)
         return document_services.register_incoming(actor, uploads=uploads, **args).document
     return document_services.apply_received_update(
         actor,
@@ -811,22 +815,40 @@ def deliver(message_id: int) -> str:
         http_status, body = transports.send(message, payload)
     except transports.TransportError as exc:
         return _delivery_failed(message_id, str(exc))
-    return _delivery_answered(message_id, http_status, body)
+    return _delivery_answered(message, http_status, body)
 
 
-def _delivery_answered(message_id: int, http_status: int, body: bytes) -> str:
-    """Record the receiver's answer. A package is delivered when a signed receipt comes back (01),
-    refused when the receipt says 02; anything else (5xx, no receipt) is retried."""
-    status = None
-    if body:
-        try:
-            parsed = edxml.parse(body)
-        except edxml.EdxmlError:
-            parsed = None
-        status = parsed.status if isinstance(parsed, edxml.ParsedStatus) else None
-    kind = OutboxMessage.objects.values_list("kind", flat=True).get(pk=message_id)
-    if http_status >= 500 or (status is None and (http_status != 200 or kind == OutboxMessage.Kind.PACKAGE)):
-        return _delivery_failed(message_id, f"HTTP {http_status}: {body[:300].decode('utf-8', 'replace')}")
+def _verified_receipt(message: OutboxMessage, body: bytes) -> edxml.StatusMessage | None:
+    """The receiver's receipt if it parses and is signed under the receiver's trust (our CA for a
+    local delivery, the peer's certificate otherwise), else None."""
+    try:
+        parsed = edxml.parse(body)
+    except edxml.EdxmlError:
+        return None
+    if not isinstance(parsed, edxml.ParsedStatus):
+        return None
+    trust = signing.local_trust() if message.peer_id is None else signing.trust_for(message.peer.certificate)
+    try:
+        signer = xmlsig.verify(body, trust)
+    except SignatureError:
+        return None
+    status = parsed.status
+    if status.status_code == Status.ARRIVED and signer.identifier and signer.identifier != status.sender.organ_id:
+        return None  # an acknowledgement must come from the agency that reports it
+    return status
+
+
+def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) -> str:
+    """Record the receiver's answer. A package is delivered when a signed receipt comes back (01)
+    and refused when it says 02 (or the receiver refuses its size, 413); anything else — a 5xx, no
+    receipt, a receipt whose signature does not verify — is retried."""
+    message_id = message.pk
+    status = _verified_receipt(message, body) if body else None
+    is_package = message.kind == OutboxMessage.Kind.PACKAGE
+    final_refusal = http_status == 413
+    if not final_refusal and (http_status >= 500 or (status is None and (http_status != 200 or is_package))):
+        detail = body[:300].decode("utf-8", "replace") if status is None and body else ""
+        return _delivery_failed(message_id, f"HTTP {http_status}: {detail or _('no verifiable receipt')}")
     refused = http_status >= 400 or (status is not None and status.status_code == Status.REFUSED)
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)

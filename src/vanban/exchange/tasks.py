@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -13,15 +14,27 @@ from . import services
 
 log = logging.getLogger(__name__)
 
+# One pool per worker process, kept between task runs: its threads keep their database connection
+# and their HTTP connections to peers alive.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _get_pool(size: int) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers != size:
+            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="deliver")
+        return _pool
+
 
 def _deliver_in_thread(message_id: int) -> str:
     try:
         return services.deliver(message_id)
     except Exception:
         log.exception("delivery of outbox message %s failed", message_id)
+        connection.close()  # a broken connection is not reused
         return "error"
-    finally:
-        connection.close()  # this thread's own connection
 
 
 def deliver_all_due(parallel: int | None = None) -> dict:
@@ -37,9 +50,9 @@ def deliver_all_due(parallel: int | None = None) -> dict:
         while ids := services.claim_due():
             count(services.deliver(i) for i in ids)
         return counts
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="deliver") as pool:
-        while ids := services.claim_due():
-            count(pool.map(_deliver_in_thread, ids))
+    pool = _get_pool(parallel)
+    while ids := services.claim_due():
+        count(pool.map(_deliver_in_thread, ids))
     return counts
 
 

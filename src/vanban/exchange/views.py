@@ -327,7 +327,8 @@ def inbox(request):
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
     if int(request.META.get("CONTENT_LENGTH") or 0) > services.MAX_PACKAGE_BYTES:
-        return HttpResponse(status=413)
+        receipt = services.refuse_oversized()
+        return HttpResponse(receipt.xml, status=receipt.http_status, content_type="application/xml; charset=utf-8")
     # Read the stream directly: request.body is capped at DATA_UPLOAD_MAX_MEMORY_SIZE (form data).
     receipt = services.receive(request.read(services.MAX_PACKAGE_BYTES + 1), via=InboxPackage.Via.HTTP)
     return HttpResponse(receipt.xml, status=receipt.http_status, content_type="application/xml; charset=utf-8")

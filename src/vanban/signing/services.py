@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 
 from cryptography import x509
 from django.conf import settings
@@ -22,6 +23,27 @@ from . import crypto, xmlsig
 from .models import AgencyKey, Authority, TrustedCertificate
 
 _lock = threading.Lock()
+
+# Keys and the CA as loaded objects, per process: reading them (query, decryption, parsing) costs
+# several times a signature, and every package and receipt is signed. A key issued here replaces
+# its entry at once; other processes pick it up within the TTL (the old certificate stays valid).
+_CACHE_TTL_SECONDS = 300
+_cache: dict[object, tuple[float, object]] = {}
+
+
+def _cached(key, load):
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = load()
+    _cache[key] = (now + _CACHE_TTL_SECONDS, value)
+    return value
+
+
+def clear_caches() -> None:
+    """Forget loaded keys (tests call this between databases)."""
+    _cache.clear()
 
 
 def _passphrase() -> bytes:
@@ -40,6 +62,10 @@ def _load_cert(pem: str) -> x509.Certificate:
 
 def authority() -> crypto.KeyPair:
     """The installation's CA, created on first use."""
+    return _cached("authority", _authority)
+
+
+def _authority() -> crypto.KeyPair:
     ca = Authority.objects.order_by("pk").first()
     if ca is None:
         with _lock, transaction.atomic():
@@ -85,6 +111,7 @@ def issue_agency_key(agency: Agency) -> AgencyKey:
             target=agency,
             data={"fingerprint": key.fingerprint, "not_after": key.not_after.isoformat()},
         )
+        transaction.on_commit(lambda: _cache.pop(("agency", agency.pk), None))
     return key
 
 
@@ -94,11 +121,19 @@ def agency_key(agency: Agency) -> AgencyKey:
     return key or issue_agency_key(agency)
 
 
+def _signing_material(agency: Agency):
+    key = agency_key(agency)
+    return _load_key(key.private_key_pem), [_load_cert(key.certificate_pem), authority().certificate], key.not_after
+
+
 def sign_xml(xml: bytes, agency: Agency) -> bytes:
     """Sign an edXML package or status message as `agency`."""
-    key = agency_key(agency)
-    ca = authority()
-    return xmlsig.sign(xml, _load_key(key.private_key_pem), [_load_cert(key.certificate_pem), ca.certificate])
+    material = _cached(("agency", agency.pk), lambda: _signing_material(agency))
+    if material[2] <= timezone.now():  # expired while cached: take (or issue) the current key
+        _cache.pop(("agency", agency.pk), None)
+        material = _cached(("agency", agency.pk), lambda: _signing_material(agency))
+    private_key, chain, _not_after = material
+    return xmlsig.sign(xml, private_key, chain)
 
 
 def local_trust() -> xmlsig.Trust:
