@@ -14,8 +14,8 @@ from vanban.documents.reference import sync_document_types
 from vanban.documents.samples import one_page_pdf
 from vanban.documents.services import Upload
 from vanban.orgs import services as org_services
-from vanban.signing import services as signing_services
 from vanban.orgs.models import Role
+from vanban.signing import services as signing_services
 
 PASSWORD = "Test-Passw0rd-2026"  # noqa: S105 (test accounts only)
 
