@@ -13,6 +13,7 @@ from vanban.documents.models import DocumentType
 from vanban.documents.reference import sync_document_types
 from vanban.documents.samples import one_page_pdf
 from vanban.documents.services import Upload
+from vanban.exchange import services as exchange_services
 from vanban.orgs import services as org_services
 from vanban.orgs.models import Role
 from vanban.signing import services as signing_services
@@ -33,6 +34,7 @@ def _test_settings(settings, tmp_path):
     settings.VANBAN_FSYNC = False
     # Each test has its own database: keys cached for another one would sign with a stale CA.
     signing_services.clear_caches()
+    exchange_services.clear_caches()
 
 
 def build_province() -> SimpleNamespace:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -80,11 +81,31 @@ class Recipient:
         return mapping.organ_for(self.agency) if self.agency else edxml.Organ(self.identifier, self.name)
 
 
+_PEERS_TTL_SECONDS = 30
+_peers_cache: tuple[float, list[Peer]] | None = None
+
+
+def clear_caches() -> None:
+    global _peers_cache
+    _peers_cache = None
+
+
+def _active_peers(refresh: bool = False) -> list[Peer]:
+    """Peers change rarely and are looked up for every package: read them at most every 30 s."""
+    global _peers_cache
+    now = time.monotonic()
+    if refresh or _peers_cache is None or _peers_cache[0] < now:
+        _peers_cache = (now + _PEERS_TTL_SECONDS, list(Peer.objects.filter(active=True).select_related("certificate")))
+    return _peers_cache[1]
+
+
 def route(code: str) -> Peer | None:
-    """The peer that serves an identifier code, or None."""
-    for peer in Peer.objects.filter(active=True):
-        if peer.serves_code(code):
-            return peer
+    """The peer that serves an identifier code, or None. A code no cached peer serves is looked
+    up again at once (a peer added a moment ago counts); a deactivated one stops within 30 s."""
+    for refresh in (False, True):
+        for peer in _active_peers(refresh):
+            if peer.serves_code(code):
+                return peer
     return None
 
 
@@ -96,7 +117,7 @@ def resolve_recipients(codes: list[str], *, sender: Agency) -> list[Recipient]:
         if not code or code in seen:
             continue
         seen.add(code)
-        agency = Agency.objects.filter(identifier=code).first()
+        agency = Agency.objects.filter(identifier=code).order_by().first()
         if agency is not None:
             if agency.pk == sender.pk:
                 errors.append(_("%(code)s is your own agency.") % {"code": code})
@@ -444,13 +465,15 @@ def receive(
             ours = [agency]
         else:
             codes = [r.organ_id for r in pkg.recipients]
-            ours = list(Agency.objects.filter(identifier__in=codes, status=Agency.Status.ACTIVE))
+            ours = list(
+                Agency.objects.filter(identifier__in=codes, status=Agency.Status.ACTIVE).select_related("parent")
+            )
             if not ours:
                 raise Refused("unknown_recipient", messages.refusal_text("unknown_recipient"))
     except Refused as exc:
         return _negative(exc.rule, exc.message, _response_for(pkg))
     key = _dedupe_key(pkg, [a.identifier for a in ours])
-    existing = InboxPackage.objects.filter(dedupe_key=key).first()
+    existing = InboxPackage.objects.filter(dedupe_key=key).order_by().first()
     if existing is not None:
         return Receipt(200, existing.receipt.encode(), existing, False, list(existing.arrivals.all()))
     payload = _store_payload(data)
@@ -506,7 +529,7 @@ def receive(
             )
     except IntegrityError:
         # A concurrent delivery of the same package won the race: answer as for a duplicate.
-        existing = InboxPackage.objects.filter(dedupe_key=key).first()
+        existing = InboxPackage.objects.filter(dedupe_key=key).order_by().first()
         if existing is None:
             raise
         return Receipt(200, existing.receipt.encode(), existing, False, list(existing.arrivals.all()))
@@ -807,7 +830,7 @@ def deliver(message_id: int) -> str:
     """Send one leased message and record the outcome. Returns the new state."""
     from . import transports
 
-    message = OutboxMessage.objects.select_related("peer", "sender_agency").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("peer__certificate", "sender_agency").get(pk=message_id)
     if message.state != OutboxMessage.State.PENDING:
         return message.state
     try:
@@ -860,7 +883,7 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
         message.receipt = body.decode("utf-8", "replace")[:20000]
         message.last_error = (status.description if (refused and status) else "")[:2000]
         message.save(update_fields=["state", "attempts", "delivered_at", "receipt", "last_error"])
-        delivery = Delivery.objects.filter(outbox=message).first()
+        delivery = Delivery.objects.filter(outbox=message).order_by().first()
         if delivery is not None:
             if status is not None:
                 _record_status(
@@ -887,7 +910,7 @@ def _delivery_failed(message_id: int, error: str) -> str:
         if now - message.created_at > window:
             message.state = OutboxMessage.State.UNDELIVERABLE
             message.save(update_fields=["attempts", "last_error", "state"])
-            delivery = Delivery.objects.filter(outbox=message).first()
+            delivery = Delivery.objects.filter(outbox=message).order_by().first()
             if delivery is not None:
                 _record_status(delivery, Status.UNDELIVERABLE, error[:1000])
             log.warning("Outbox message %s is undeliverable: %s", message_id, error)
@@ -909,7 +932,7 @@ def resend(actor: Person, message: OutboxMessage) -> OutboxMessage:
         OutboxMessage.objects.filter(pk=message.pk).update(
             state=OutboxMessage.State.PENDING, next_attempt_at=now, created_at=now, attempts=0
         )
-        delivery = Delivery.objects.filter(outbox=message).first()
+        delivery = Delivery.objects.filter(outbox=message).order_by().first()
         if delivery is not None:
             _record_status(delivery, Status.QUEUED, _("Sent again by %(name)s.") % {"name": actor.get_full_name()})
             Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)

@@ -142,8 +142,13 @@ def local_trust() -> xmlsig.Trust:
 
 
 def trust_for(certificate: TrustedCertificate) -> xmlsig.Trust:
-    certs = tuple(crypto.certs_from_pem(certificate.certificate_pem))
-    return xmlsig.Trust(authorities=certs) if certificate.is_authority else xmlsig.Trust(certificates=certs)
+    return _trust(certificate.certificate_pem, certificate.is_authority)
+
+
+@functools.lru_cache(maxsize=256)
+def _trust(pem: str, is_authority: bool) -> xmlsig.Trust:
+    certs = tuple(crypto.certs_from_pem(pem))
+    return xmlsig.Trust(authorities=certs) if is_authority else xmlsig.Trust(certificates=certs)
 
 
 def add_trusted_certificate(actor, *, name: str, pem: str) -> TrustedCertificate:
