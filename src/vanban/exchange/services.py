@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -391,10 +392,12 @@ def refuse_oversized() -> Receipt:
     return _negative("too_large", messages.edxml_text("too_large"), None, 413)
 
 
-def _trust_for_sender(sender_code: str, via: str, peer: Peer | None):
+def _trust_for_sender(sender_code: str, via: str, peer: Peer | None, sender_is_ours: bool | None = None):
     if via == InboxPackage.Via.LOCAL:
         return signing.local_trust(), None
-    if Agency.objects.filter(identifier=sender_code).exists():
+    if sender_is_ours is None:
+        sender_is_ours = Agency.objects.filter(identifier=sender_code).exists()
+    if sender_is_ours:
         return signing.local_trust(), None
     peer = peer or route(sender_code)
     if peer is None:
@@ -402,10 +405,10 @@ def _trust_for_sender(sender_code: str, via: str, peer: Peer | None):
     return signing.trust_for(peer.certificate), peer
 
 
-def _check_signature(data: bytes, sender_code: str, via: str, peer: Peer | None):
+def _check_signature(data: bytes, sender_code: str, via: str, peer: Peer | None, sender_is_ours: bool | None = None):
     """(verified, note, signer, peer). HTTP and local deliveries must be signed by the sender;
     manual imports record what could be checked and let the clerk decide."""
-    trust, peer = _trust_for_sender(sender_code, via, peer)
+    trust, peer = _trust_for_sender(sender_code, via, peer, sender_is_ours)
     if trust is None:
         if via == InboxPackage.Via.IMPORT:
             return False, _("Sender not connected: signature not checked."), "", None
@@ -459,21 +462,26 @@ def receive(
     if isinstance(parsed, edxml.ParsedStatus):
         return _receive_status(data, parsed.status, via=via, peer=peer)
     pkg = parsed.package
+    sender_code = pkg.sender.organ_id
+    # One query for the addressed agencies that are ours and whether the sender is ours.
+    codes = [] if agency is not None else [r.organ_id for r in pkg.recipients]
+    known = {
+        a.identifier: a
+        for a in Agency.objects.filter(identifier__in=[*codes, sender_code]).select_related("parent").order_by()
+    }
     try:
-        verified, note, signer, peer = _check_signature(data, pkg.sender.organ_id, via, peer)
+        verified, note, signer, peer = _check_signature(data, sender_code, via, peer, sender_code in known)
         if agency is not None:
             ours = [agency]
         else:
-            codes = [r.organ_id for r in pkg.recipients]
-            ours = list(
-                Agency.objects.filter(identifier__in=codes, status=Agency.Status.ACTIVE).select_related("parent")
-            )
+            ours = [known[c] for c in dict.fromkeys(codes) if c in known and known[c].is_active]
             if not ours:
                 raise Refused("unknown_recipient", messages.refusal_text("unknown_recipient"))
     except Refused as exc:
         return _negative(exc.rule, exc.message, _response_for(pkg))
     key = _dedupe_key(pkg, [a.identifier for a in ours])
-    existing = InboxPackage.objects.filter(dedupe_key=key).order_by().first()
+    existing_pk = InboxPackage.objects.filter(dedupe_key=key).values_list("pk", flat=True).first()
+    existing = InboxPackage.objects.get(pk=existing_pk) if existing_pk is not None else None
     if existing is not None:
         return Receipt(200, existing.receipt.encode(), existing, False, list(existing.arrivals.all()))
     payload = _store_payload(data)
@@ -657,7 +665,9 @@ def _record_status(delivery: Delivery, code: str, description: str, *, staff: st
         delivery.status = code
         delivery.status_description = description[:1000]
         delivery.status_at = at
-        delivery.save(update_fields=["status", "status_description", "status_at"])
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=code, status_description=delivery.status_description, status_at=at
+        )
 
 
 # --- the receiving clerk's decisions --------------------------------------------------------
@@ -830,7 +840,7 @@ def deliver(message_id: int) -> str:
     """Send one leased message and record the outcome. Returns the new state."""
     from . import transports
 
-    message = OutboxMessage.objects.select_related("peer__certificate", "sender_agency").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("peer__certificate").get(pk=message_id)
     if message.state != OutboxMessage.State.PENDING:
         return message.state
     try:
@@ -873,17 +883,19 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
         detail = body[:300].decode("utf-8", "replace") if status is None and body else ""
         return _delivery_failed(message_id, f"HTTP {http_status}: {detail or _('no verifiable receipt')}")
     refused = http_status >= 400 or (status is not None and status.status_code == Status.REFUSED)
+    new_state = OutboxMessage.State.REFUSED if refused else OutboxMessage.State.DELIVERED
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.state != OutboxMessage.State.PENDING:
-            return message.state
-        message.state = OutboxMessage.State.REFUSED if refused else OutboxMessage.State.DELIVERED
-        message.attempts += 1
-        message.delivered_at = timezone.now()
-        message.receipt = body.decode("utf-8", "replace")[:20000]
-        message.last_error = (status.description if (refused and status) else "")[:2000]
-        message.save(update_fields=["state", "attempts", "delivered_at", "receipt", "last_error"])
-        delivery = Delivery.objects.filter(outbox=message).order_by().first()
+        # One conditional UPDATE: whoever records the outcome first wins; a late twin does nothing.
+        recorded = OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING).update(
+            state=new_state,
+            attempts=F("attempts") + 1,
+            delivered_at=timezone.now(),
+            receipt=body.decode("utf-8", "replace")[:20000],
+            last_error=(status.description if (refused and status) else "")[:2000],
+        )
+        if not recorded:
+            return OutboxMessage.objects.values_list("state", flat=True).get(pk=message_id)
+        delivery = Delivery.objects.filter(outbox_id=message_id).only("pk", "status").order_by().first()
         if delivery is not None:
             if status is not None:
                 _record_status(
@@ -895,7 +907,7 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
                 )
             elif not refused:
                 _record_status(delivery, Status.SENT, "")
-    return message.state
+    return new_state
 
 
 def _delivery_failed(message_id: int, error: str) -> str:
