@@ -1193,6 +1193,23 @@ def _content_id(el: etree._Element, node: _Node) -> str:
     return cid
 
 
+def _by_content_id(elements, what: str) -> dict[str, tuple[etree._Element, _Node]]:
+    """Elements keyed by their content id; a repeated id is refused."""
+    out: dict[str, tuple[etree._Element, _Node]] = {}
+    for el in elements:
+        node = _Node(el)
+        cid = _content_id(el, node)
+        if cid in out:
+            raise EdxmlError(
+                "duplicate_content_id",
+                f"two {what} have the content id cid:{cid}",
+                element=_path(el),
+                line=el.sourceline,
+            )
+        out[cid] = (el, node)
+    return out
+
+
 def _read_attachments(root: _Node, envelope: _Node, limits: Limits) -> list[Attachment]:
     body = envelope.node("edXMLBody")
     references: list[etree._Element] = []
@@ -1211,30 +1228,8 @@ def _read_attachments(root: _Node, envelope: _Node, limits: Limits) -> list[Atta
             f"at most {limits.max_attachments} are accepted",
         )
 
-    refs: dict[str, tuple[etree._Element, _Node]] = {}
-    for el in references:
-        node = _Node(el)
-        cid = _content_id(el, node)
-        if cid in refs:
-            raise EdxmlError(
-                "duplicate_content_id",
-                f"two manifest references have the content id cid:{cid}",
-                element=_path(el),
-                line=el.sourceline,
-            )
-        refs[cid] = (el, node)
-    blobs: dict[str, tuple[etree._Element, _Node]] = {}
-    for el in encoded:
-        node = _Node(el)
-        cid = _content_id(el, node)
-        if cid in blobs:
-            raise EdxmlError(
-                "duplicate_content_id",
-                f"two encoded attachments have the content id cid:{cid}",
-                element=_path(el),
-                line=el.sourceline,
-            )
-        blobs[cid] = (el, node)
+    refs = _by_content_id(references, "manifest references")
+    blobs = _by_content_id(encoded, "encoded attachments")
     for cid, (el, _node) in refs.items():
         if cid not in blobs:
             raise EdxmlError(

@@ -10,6 +10,7 @@ a certificate chain.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -121,12 +122,38 @@ def issue(
     return KeyPair(key, cert)
 
 
-def key_to_pem(key: rsa.RSAPrivateKey, passphrase: bytes) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
-    ).decode()
+def issue_tls_server(ca: KeyPair, hosts: list[str], *, days: int = 365, now: dt.datetime | None = None) -> KeyPair:
+    """A TLS server certificate for `hosts` (names or IP addresses), e.g. for an installation's
+    exchange inbox on a closed network (VANBAN_TLS_CERT / VANBAN_TLS_KEY)."""
+    now = now or dt.datetime.now(dt.UTC)
+    key = new_key()
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(hosts[0]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(min(now + dt.timedelta(days=days), ca.certificate.not_valid_after_utc))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return KeyPair(key, cert)
+
+
+def key_to_pem(key: rsa.RSAPrivateKey, passphrase: bytes | None) -> str:
+    """PKCS#8 PEM, encrypted with `passphrase` (None only for keys a server must read as files)."""
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
 
 
 def key_from_pem(pem: str, passphrase: bytes) -> rsa.RSAPrivateKey:
