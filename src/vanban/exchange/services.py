@@ -881,7 +881,9 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
     final_refusal = http_status == 413
     if not final_refusal and (http_status >= 500 or (status is None and (http_status != 200 or is_package))):
         detail = body[:300].decode("utf-8", "replace") if status is None and body else ""
-        return _delivery_failed(message_id, f"HTTP {http_status}: {detail or _('no verifiable receipt')}")
+        if not detail:
+            detail = _("no receipt whose signature verifies")
+        return _delivery_failed(message_id, f"HTTP {http_status}: {detail}")
     refused = http_status >= 400 or (status is not None and status.status_code == Status.REFUSED)
     new_state = OutboxMessage.State.REFUSED if refused else OutboxMessage.State.DELIVERED
     with transaction.atomic():
