@@ -235,34 +235,31 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
             return qs
         p = self.request.query_params
         errors = {}
+        f = selectors.RegisterFilter(book=None)
         if p.get("direction"):
             if p["direction"] not in Direction.values:
                 errors["direction"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Direction.values)}]
-            else:
-                qs = qs.filter(direction=p["direction"])
+            f.direction = p["direction"]
         if p.get("year"):
             if not p["year"].isdigit():
                 errors["year"] = [_("Enter a year, e.g. 2026.")]
             else:
-                qs = qs.filter(reg_year=int(p["year"]))
+                f.year = int(p["year"])
         if p.get("type"):
-            t = selectors.find_document_type(p["type"])
-            if t is None:
+            f.doc_type = selectors.find_document_type(p["type"])
+            if f.doc_type is None:
                 errors["type"] = [_("Unknown document type.")]
-            else:
-                qs = qs.filter(doc_type=t)
-        if p.get("urgent") in ("1", "true"):
-            qs = qs.exclude(urgency=Urgency.NORMAL)
-        if p.get("unhandled") in ("1", "true"):
-            qs = qs.exclude(handling_status="done")
-        for name, lookup in (("date_from", "issued_date__gte"), ("date_to", "issued_date__lte")):
+        f.urgent = p.get("urgent") in ("1", "true")
+        f.unhandled = p.get("unhandled") in ("1", "true")
+        for name in ("date_from", "date_to"):
             if p.get(name):
                 try:
-                    qs = qs.filter(**{lookup: dt.date.fromisoformat(p[name])})
+                    setattr(f, name, dt.date.fromisoformat(p[name]))
                 except ValueError:
                     errors[name] = [_("Enter a date as YYYY-MM-DD.")]
         if errors:
             raise ValidationError(errors)
+        qs = selectors.filtered(qs, f)
         return qs.order_by("-reg_year", "-reg_seq", "-pk")
 
     def _created(self, result):

@@ -66,7 +66,8 @@ def get_file(reader: Person, document_pk, file_pk) -> DocumentFile:
 class RegisterFilter:
     """Filters of a register page, its print-outs and the API list."""
 
-    book: str = "incoming"  # "incoming" or "outgoing" (outgoing and internal)
+    book: str | None = "incoming"  # "incoming", "outgoing" (outgoing and internal), or None: any
+    direction: str | None = None  # one direction exactly (the API's filter)
     year: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -78,13 +79,21 @@ class RegisterFilter:
 
 def register(reader: Person, f: RegisterFilter) -> QuerySet[Document]:
     """The rows of a register book, in register order (newest first)."""
-    qs = visible_documents(reader).select_related("doc_type", "drafting_unit")
+    qs = filtered(visible_documents(reader).select_related("doc_type", "drafting_unit"), f)
+    return qs.order_by("-reg_year", "-received_at" if f.book == "incoming" else "-issued_date", "-reg_seq", "-pk")
+
+
+def filtered(qs: QuerySet[Document], f: RegisterFilter) -> QuerySet[Document]:
+    """`qs` narrowed by a filter. Dates are the reception date in the incoming book, the document
+    date otherwise."""
+    date_field = "issued_date"
     if f.book == "incoming":
         qs = qs.filter(direction=Direction.INCOMING)
         date_field = "received_at__date"
-    else:
+    elif f.book == "outgoing":
         qs = qs.filter(direction__in=[Direction.OUTGOING, Direction.INTERNAL])
-        date_field = "issued_date"
+    if f.direction:
+        qs = qs.filter(direction=f.direction)
     if f.year:
         qs = qs.filter(reg_year=f.year)
     if f.date_from:
@@ -99,7 +108,7 @@ def register(reader: Person, f: RegisterFilter) -> QuerySet[Document]:
         qs = qs.exclude(handling_status=HandlingStatus.DONE)
     if f.text:
         qs = qs.filter(Q(subject__icontains=f.text) | Q(notation__icontains=f.text) | Q(issuer_name__icontains=f.text))
-    return qs.order_by("-reg_year", "-received_at" if f.book == "incoming" else "-issued_date", "-reg_seq", "-pk")
+    return qs
 
 
 def document_types(issuable_only: bool = False) -> QuerySet[DocumentType]:

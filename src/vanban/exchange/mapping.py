@@ -111,7 +111,7 @@ def package_for(
         promulgation_amount=doc.copies,
         page_amount=doc.pages,
         to_places=[line.strip() for line in doc.recipients.splitlines() if line.strip()],
-        traces=[edxml.TraceHeader(sender.identifier, timezone.localtime().replace(microsecond=0, tzinfo=None))],
+        traces=[edxml.TraceHeader(sender.identifier, now_naive())],
         business=business,
         attachments=attachments_for(doc) if with_attachments else [],
     )

@@ -8,7 +8,7 @@ from vanban.documents.models import Document
 from vanban.orgs.models import Person, Role
 from vanban.orgs.selectors import agency_scope_ids
 
-from .models import Arrival, Delivery, Dispatch, OutboxMessage, Peer
+from .models import Arrival, Delivery, Dispatch, OutboxMessage
 
 
 def _is_clerk(reader: Person) -> bool:
@@ -58,7 +58,3 @@ def get_undeliverable(reader: Person, pk) -> OutboxMessage:
         return undeliverable_for(reader).get(pk=pk)
     except (OutboxMessage.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-
-
-def peers() -> QuerySet[Peer]:
-    return Peer.objects.select_related("certificate")

@@ -148,10 +148,9 @@ def _store_payload(data: bytes) -> storage.Digest:
     return digest
 
 
-def _queue(kind: str, data: bytes, *, sender: Agency, recipient: str, peer: Peer | None) -> OutboxMessage:
-    """Put a signed message in the outbox. Call inside the transaction of the action; the payload
-    must already be stored (`_store_payload`)."""
-    digest = storage.digest(io.BytesIO(data))
+def _queue(kind: str, digest: storage.Digest, *, sender: Agency, recipient: str, peer: Peer | None) -> OutboxMessage:
+    """Put a signed message, already stored under `digest` (`_sign_and_store`), in the outbox.
+    Call inside the transaction of the action."""
     message = OutboxMessage.objects.create(
         kind=kind,
         peer=peer,
@@ -161,11 +160,11 @@ def _queue(kind: str, data: bytes, *, sender: Agency, recipient: str, peer: Peer
         payload_size=digest.size,
         next_attempt_at=timezone.now(),
     )
-    _wake_delivery()
+    wake_delivery()
     return message
 
 
-def _wake_delivery(run_after: dt.datetime | None = None) -> None:
+def wake_delivery(run_after: dt.datetime | None = None) -> None:
     """Queue the delivery task in the current transaction (the task queue lives in the database).
     One waiting run is enough: it delivers everything due when it starts (a message that commits
     while that run is already past its last look is picked up by the worker's heartbeat)."""
@@ -181,10 +180,8 @@ def _wake_delivery(run_after: dt.datetime | None = None) -> None:
         tasks.deliver_due.using(run_after=run_after).enqueue()
 
 
-def _sign_and_store(xml: bytes, agency: Agency) -> bytes:
-    signed = signing.sign_xml(xml, agency)
-    _store_payload(signed)
-    return signed
+def _sign_and_store(xml: bytes, agency: Agency) -> storage.Digest:
+    return _store_payload(signing.sign_xml(xml, agency))
 
 
 # --- dispatch: new, recall, update, replace -------------------------------------------------
@@ -222,8 +219,8 @@ def _dispatch(
             replaces=replaces,
             created_by=actor,
         )
-        for r, signed in packages:
-            message = _queue(OutboxMessage.Kind.PACKAGE, signed, sender=agency, recipient=r.identifier, peer=r.peer)
+        for r, stored in packages:
+            message = _queue(OutboxMessage.Kind.PACKAGE, stored, sender=agency, recipient=r.identifier, peer=r.peer)
             Delivery.objects.create(
                 dispatch=dispatch,
                 recipient_identifier=r.identifier,
@@ -598,10 +595,10 @@ def _queue_status(arrival: Arrival, code: str, description: str, *, actor: Perso
         timestamp=mapping.now_naive(),
         staff=mapping.staff_for(actor),
     )
-    signed = _sign_and_store(edxml.build_status(status), arrival.agency)
+    stored = _sign_and_store(edxml.build_status(status), arrival.agency)
     return _queue(
         OutboxMessage.Kind.STATUS,
-        signed,
+        stored,
         sender=arrival.agency,
         recipient=inbox.sender_identifier,
         peer=_status_destination(inbox),
@@ -931,7 +928,7 @@ def _delivery_failed(message_id: int, error: str) -> str:
         else:
             message.next_attempt_at = now + _backoff(message.attempts)
             message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            _wake_delivery(run_after=message.next_attempt_at)
+            wake_delivery(run_after=message.next_attempt_at)
     return message.state
 
 
@@ -950,7 +947,7 @@ def resend(actor: Person, message: OutboxMessage) -> OutboxMessage:
         if delivery is not None:
             _record_status(delivery, Status.QUEUED, _("Sent again by %(name)s.") % {"name": actor.get_full_name()})
             Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
-        _wake_delivery()
+        wake_delivery()
         audit.record(
             actor=actor, action="exchange.resend", target=message, data={"recipient": message.recipient_identifier}
         )

@@ -21,7 +21,7 @@ from vanban.documents.models import Direction, Document
 from vanban.orgs.models import Agency, Role
 
 from . import edxml, selectors, services, transfer
-from .models import Arrival, BusinessType, InboxPackage, Status
+from .models import Arrival, BusinessType, InboxPackage
 
 
 class SendForm(forms.Form):
@@ -164,7 +164,6 @@ def update(request, pk):
 @require_POST
 def replace(request, pk):
     doc = documents.get_document(request.user, pk)
-    form = _replace_form(doc)
     form = ReplaceForm(request.POST)
     form.fields["replaces"].queryset = _replace_form(doc).fields["replaces"].queryset
     if form.is_valid():
@@ -332,6 +331,3 @@ def inbox(request):
     # Read the stream directly: request.body is capped at DATA_UPLOAD_MAX_MEMORY_SIZE (form data).
     receipt = services.receive(request.read(services.MAX_PACKAGE_BYTES + 1), via=InboxPackage.Via.HTTP)
     return HttpResponse(receipt.xml, status=receipt.http_status, content_type="application/xml; charset=utf-8")
-
-
-STATUS_LABELS = dict(Status.choices)

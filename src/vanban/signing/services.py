@@ -13,8 +13,10 @@ import time
 
 from cryptography import x509
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vanban.audit import services as audit
 from vanban.orgs.models import Agency
@@ -153,14 +155,12 @@ def _trust(pem: str, is_authority: bool) -> xmlsig.Trust:
 
 def add_trusted_certificate(actor, *, name: str, pem: str) -> TrustedCertificate:
     """Trust a certificate (or a CA, if it is one) for verifying signatures made elsewhere."""
-    from django.core.exceptions import ValidationError
-
     try:
         certs = crypto.certs_from_pem(pem)
-    except ValueError as exc:
-        raise ValidationError({"certificate": "not a PEM certificate"}) from exc
+    except ValueError:
+        certs = []
     if not certs:
-        raise ValidationError({"certificate": "not a PEM certificate"})
+        raise ValidationError({"certificate": [_("This is not a certificate in PEM format.")]})
     cert = certs[0]
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value

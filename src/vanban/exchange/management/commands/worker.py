@@ -17,7 +17,7 @@ def _heartbeat(stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_SECONDS):
         try:
             if services.overdue_count(grace_seconds=HEARTBEAT_SECONDS):
-                services._wake_delivery()
+                services.wake_delivery()
         except Exception:
             log.exception("exchange heartbeat failed")
         finally:
@@ -28,7 +28,7 @@ class Command(DbWorker):
     help = "Run the task worker (and the exchange delivery heartbeat)."
 
     def handle(self, *args, **options):
-        services._wake_delivery()
+        services.wake_delivery()
         stop = threading.Event()
         threading.Thread(target=_heartbeat, args=(stop,), daemon=True, name="exchange-heartbeat").start()
         try:
