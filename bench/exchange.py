@@ -161,7 +161,7 @@ def child_micro(count: int, code: str) -> dict:
             doc,
         )
         xml = timed("sender: edxml.build_package", edxml.build_package, pkg)
-        signed = timed("sender: signing.sign_xml (RSA-SHA256, signxml)", signing.sign_xml, xml, agency)
+        signed = timed("sender: signing.sign_xml (RSA-SHA256)         ", signing.sign_xml, xml, agency)
         timed("receiver: edxml.validate (libxml2 XSD)", edxml.validate, signed)
         parsed = timed("receiver: edxml.parse", edxml.parse, signed)
         timed("receiver: xmlsig.verify", xmlsig.verify, signed, trust)
