@@ -37,7 +37,11 @@ def type_code(doc_type: DocumentType) -> int:
 
 
 def organ_for(agency: Agency) -> edxml.Organ:
-    parent = agency.parent.name if agency.parent_id else ""
+    """The agency as an edXML organ. Agencies read with their parent's name (`parent_name`, see
+    services.agencies_by_code) need no second query for it."""
+    parent = getattr(agency, "parent_name", None)
+    if parent is None:
+        parent = agency.parent.name if agency.parent_id else ""
     return edxml.Organ(
         organ_id=agency.identifier,
         name=agency.name,

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +35,7 @@ from vanban.signing import services as signing
 from vanban.signing import xmlsig
 from vanban.signing.xmlsig import SignatureError
 
-from . import edxml, mapping, messages
+from . import edxml, mapping, messages, rows
 from .models import (
     Arrival,
     BusinessType,
@@ -110,15 +109,31 @@ def route(code: str) -> Peer | None:
     return None
 
 
+def agencies_by_code(codes: list[str]) -> dict[str, Agency]:
+    """Our agencies with these identifier codes, each carrying its parent's name (`parent_name`,
+    for mapping.organ_for), in one written-out statement: it runs for every package sent and
+    received."""
+    codes = sorted({c for c in codes if c})
+    if not codes:
+        return {}
+    table = Agency._meta.db_table
+    sql = (
+        f"SELECT a.*, p.name AS parent_name FROM {table} a LEFT JOIN {table} p ON p.id = a.parent_id "  # noqa: S608
+        f"WHERE a.identifier IN ({', '.join(['%s'] * len(codes))})"
+    )
+    return {a.identifier: a for a in Agency.objects.raw(sql, codes)}
+
+
 def resolve_recipients(codes: list[str], *, sender: Agency) -> list[Recipient]:
     """Our agencies by identifier code, else the connected system that serves the code."""
     errors, out, seen = [], [], set()
+    known = agencies_by_code([c.strip() for c in codes])
     for raw in codes:
         code = raw.strip()
         if not code or code in seen:
             continue
         seen.add(code)
-        agency = Agency.objects.filter(identifier=code).order_by().first()
+        agency = known.get(code)
         if agency is not None:
             if agency.pk == sender.pk:
                 errors.append(_("%(code)s is your own agency.") % {"code": code})
@@ -151,14 +166,16 @@ def _store_payload(data: bytes) -> storage.Digest:
 def _queue(kind: str, digest: storage.Digest, *, sender: Agency, recipient: str, peer: Peer | None) -> OutboxMessage:
     """Put a signed message, already stored under `digest` (`_sign_and_store`), in the outbox.
     Call inside the transaction of the action."""
-    message = OutboxMessage.objects.create(
-        kind=kind,
-        peer=peer,
-        recipient_identifier=recipient,
-        sender_agency=sender,
-        payload_sha256=digest.sha256,
-        payload_size=digest.size,
-        next_attempt_at=timezone.now(),
+    message = rows.insert(
+        OutboxMessage(
+            kind=kind,
+            peer=peer,
+            recipient_identifier=recipient,
+            sender_agency=sender,
+            payload_sha256=digest.sha256,
+            payload_size=digest.size,
+            next_attempt_at=timezone.now(),
+        )
     )
     wake_delivery()
     return message
@@ -204,30 +221,35 @@ def _dispatch(
     with_paper: bool,
     replaces: Document | None = None,
 ) -> Dispatch:
-    agency = document.agency
+    agency = actor.agency if actor.agency_id == document.agency_id else document.agency
+    agency = agencies_by_code([agency.identifier]).get(agency.identifier, agency)  # with its parent's name
     packages = []
     for r in recipients:
         pkg = mapping.package_for(document, [r.organ], business, sender=agency)
         packages.append((r, _sign_and_store(edxml.build_package(pkg), agency)))
     with transaction.atomic():
-        dispatch = Dispatch.objects.create(
-            document=document,
-            business_type=business.doc_type,
-            edxml_id=mapping.document_id_for(document),
-            reason=reason,
-            with_paper=with_paper,
-            replaces=replaces,
-            created_by=actor,
+        dispatch = rows.insert(
+            Dispatch(
+                document=document,
+                business_type=business.doc_type,
+                edxml_id=mapping.document_id_for(document),
+                reason=reason,
+                with_paper=with_paper,
+                replaces=replaces,
+                created_by=actor,
+            )
         )
         for r, stored in packages:
             message = _queue(OutboxMessage.Kind.PACKAGE, stored, sender=agency, recipient=r.identifier, peer=r.peer)
-            Delivery.objects.create(
-                dispatch=dispatch,
-                recipient_identifier=r.identifier,
-                recipient_name=r.name,
-                outbox=message,
-                status=Status.QUEUED,
-                status_at=timezone.now(),
+            rows.insert(
+                Delivery(
+                    dispatch=dispatch,
+                    recipient_identifier=r.identifier,
+                    recipient_name=r.name,
+                    outbox=message,
+                    status=Status.QUEUED,
+                    status_at=timezone.now(),
+                )
             )
         audit.record(
             actor=actor,
@@ -462,10 +484,7 @@ def receive(
     sender_code = pkg.sender.organ_id
     # One query for the addressed agencies that are ours and whether the sender is ours.
     codes = [] if agency is not None else [r.organ_id for r in pkg.recipients]
-    known = {
-        a.identifier: a
-        for a in Agency.objects.filter(identifier__in=[*codes, sender_code]).select_related("parent").order_by()
-    }
+    known = agencies_by_code([*codes, sender_code])
     try:
         verified, note, signer, peer = _check_signature(data, sender_code, via, peer, sender_code in known)
         if agency is not None:
@@ -477,8 +496,7 @@ def receive(
     except Refused as exc:
         return _negative(exc.rule, exc.message, _response_for(pkg))
     key = _dedupe_key(pkg, [a.identifier for a in ours])
-    existing_pk = InboxPackage.objects.filter(dedupe_key=key).values_list("pk", flat=True).first()
-    existing = InboxPackage.objects.get(pk=existing_pk) if existing_pk is not None else None
+    existing = _inbox_by_key(key)
     if existing is not None:
         return Receipt(200, existing.receipt.encode(), existing, False, list(existing.arrivals.all()))
     payload = _store_payload(data)
@@ -490,30 +508,34 @@ def receive(
     )
     try:
         with transaction.atomic():
-            inbox = InboxPackage.objects.create(
-                dedupe_key=key,
-                sender_identifier=pkg.sender.organ_id,
-                sender_name=pkg.sender.name[:250],
-                document_id=pkg.document_id,
-                business_type=pkg.business.doc_type,
-                target_document_id=pkg.business.document_id,
-                payload_sha256=payload.sha256,
-                via=via,
-                peer=peer,
-                signature_verified=verified,
-                signature_note=note[:300],
-                signer=signer[:300],
-                receipt=receipt.decode(),
+            inbox = rows.insert(
+                InboxPackage(
+                    dedupe_key=key,
+                    sender_identifier=pkg.sender.organ_id,
+                    sender_name=pkg.sender.name[:250],
+                    document_id=pkg.document_id,
+                    business_type=pkg.business.doc_type,
+                    target_document_id=pkg.business.document_id,
+                    payload_sha256=payload.sha256,
+                    via=via,
+                    peer=peer,
+                    signature_verified=verified,
+                    signature_note=note[:300],
+                    signer=signer[:300],
+                    receipt=receipt.decode(),
+                )
             )
             arrivals = [
-                Arrival.objects.create(
-                    inbox=inbox,
-                    agency=a,
-                    code=f"{pkg.code_number}/{pkg.code_notation}"[:60],
-                    subject=(pkg.subject or pkg.content or "—")[:500],
-                    issued_date=pkg.promulgation_date,
-                    urgency=mapping.urgency_of(pkg),
-                    with_paper=pkg.business.paper,
+                rows.insert(
+                    Arrival(
+                        inbox=inbox,
+                        agency=a,
+                        code=f"{pkg.code_number}/{pkg.code_notation}"[:60],
+                        subject=(pkg.subject or pkg.content or "—")[:500],
+                        issued_date=pkg.promulgation_date,
+                        urgency=mapping.urgency_of(pkg),
+                        with_paper=pkg.business.paper,
+                    )
                 )
                 for a in ours
             ]
@@ -534,11 +556,21 @@ def receive(
             )
     except IntegrityError:
         # A concurrent delivery of the same package won the race: answer as for a duplicate.
-        existing = InboxPackage.objects.filter(dedupe_key=key).order_by().first()
+        existing = _inbox_by_key(key)
         if existing is None:
             raise
         return Receipt(200, existing.receipt.encode(), existing, False, list(existing.arrivals.all()))
     return Receipt(200, receipt, inbox, True, arrivals)
+
+
+_INBOX_BY_KEY = f"SELECT id FROM {InboxPackage._meta.db_table} WHERE dedupe_key = %s"  # noqa: S608
+
+
+def _inbox_by_key(key: str) -> InboxPackage | None:
+    """The package already received under this deduplication key (checked for every arrival,
+    found only for resends)."""
+    found = rows.fetch(_INBOX_BY_KEY, [key])
+    return InboxPackage.objects.get(pk=found[0][0]) if found else None
 
 
 def _apply_business(arrival: Arrival, pkg: edxml.Package) -> None:
@@ -655,16 +687,21 @@ _ORDER = {
 
 def _record_status(delivery: Delivery, code: str, description: str, *, staff: str = "", at=None) -> None:
     at = at or timezone.now()
-    DeliveryEvent.objects.create(
-        delivery=delivery, status=code, description=description[:1000], staff=staff[:200], at=at
-    )
+    rows.insert(DeliveryEvent(delivery=delivery, status=code, description=description[:1000], staff=staff[:200], at=at))
     if _ORDER.get(code, 0) >= _ORDER.get(delivery.status, 0):
         delivery.status = code
         delivery.status_description = description[:1000]
         delivery.status_at = at
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=code, status_description=delivery.status_description, status_at=at
+        rows.execute(
+            _UPDATE_DELIVERY_STATUS,
+            [code, delivery.status_description, connection.ops.adapt_datetimefield_value(at), delivery.pk],
         )
+
+
+_UPDATE_DELIVERY_STATUS = (
+    f"UPDATE {Delivery._meta.db_table} SET status = %s, status_description = %s, status_at = %s "  # noqa: S608
+    "WHERE id = %s"
+)
 
 
 # --- the receiving clerk's decisions --------------------------------------------------------
@@ -833,13 +870,28 @@ def claim_due(limit: int = 200) -> list[int]:
     return ids
 
 
+_OUTBOX_TABLE = OutboxMessage._meta.db_table
+_MESSAGE = f"SELECT * FROM {_OUTBOX_TABLE} WHERE id = %s"  # noqa: S608
+
+
+def _peer(peer_id: int | None) -> Peer | None:
+    """A message's peer: from the cache of active peers, else (deactivated since) from the database."""
+    if peer_id is None:
+        return None
+    for peer in _active_peers():
+        if peer.pk == peer_id:
+            return peer
+    return Peer.objects.select_related("certificate").get(pk=peer_id)
+
+
 def deliver(message_id: int) -> str:
     """Send one leased message and record the outcome. Returns the new state."""
     from . import transports
 
-    message = OutboxMessage.objects.select_related("peer__certificate").get(pk=message_id)
+    message = next(iter(OutboxMessage.objects.raw(_MESSAGE, [message_id])))
     if message.state != OutboxMessage.State.PENDING:
         return message.state
+    message.peer = _peer(message.peer_id)
     try:
         payload = storage.read_verified(message.payload_sha256)
         http_status, body = transports.send(message, payload)
@@ -885,17 +937,22 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
     new_state = OutboxMessage.State.REFUSED if refused else OutboxMessage.State.DELIVERED
     with transaction.atomic():
         # One conditional UPDATE: whoever records the outcome first wins; a late twin does nothing.
-        recorded = OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING).update(
-            state=new_state,
-            attempts=F("attempts") + 1,
-            delivered_at=timezone.now(),
-            receipt=body.decode("utf-8", "replace")[:20000],
-            last_error=(status.description if (refused and status) else "")[:2000],
+        recorded = rows.execute(
+            _RECORD_OUTCOME,
+            [
+                new_state,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                body.decode("utf-8", "replace")[:20000],
+                (status.description if (refused and status) else "")[:2000],
+                message_id,
+                OutboxMessage.State.PENDING,
+            ],
         )
         if not recorded:
             return OutboxMessage.objects.values_list("state", flat=True).get(pk=message_id)
-        delivery = Delivery.objects.filter(outbox_id=message_id).only("pk", "status").order_by().first()
-        if delivery is not None:
+        found = rows.fetch(_DELIVERY_OF_MESSAGE, [message_id])
+        if found:
+            delivery = Delivery(pk=found[0][0], status=found[0][1])
             if status is not None:
                 _record_status(
                     delivery,
@@ -907,6 +964,13 @@ def _delivery_answered(message: OutboxMessage, http_status: int, body: bytes) ->
             elif not refused:
                 _record_status(delivery, Status.SENT, "")
     return new_state
+
+
+_RECORD_OUTCOME = (
+    f"UPDATE {_OUTBOX_TABLE} SET state = %s, attempts = attempts + 1, delivered_at = %s, receipt = %s, "  # noqa: S608
+    "last_error = %s WHERE id = %s AND state = %s"
+)
+_DELIVERY_OF_MESSAGE = f"SELECT id, status FROM {Delivery._meta.db_table} WHERE outbox_id = %s ORDER BY id LIMIT 1"  # noqa: S608
 
 
 def _delivery_failed(message_id: int, error: str) -> str:
