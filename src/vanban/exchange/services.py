@@ -874,24 +874,22 @@ _OUTBOX_TABLE = OutboxMessage._meta.db_table
 _MESSAGE = f"SELECT * FROM {_OUTBOX_TABLE} WHERE id = %s"  # noqa: S608
 
 
-def _peer(peer_id: int | None) -> Peer | None:
-    """A message's peer: from the cache of active peers, else (deactivated since) from the database."""
-    if peer_id is None:
-        return None
-    for peer in _active_peers():
-        if peer.pk == peer_id:
-            return peer
-    return Peer.objects.select_related("certificate").get(pk=peer_id)
+def peers_now() -> dict[int, Peer]:
+    """Every peer as the database holds it now (with its certificate), for one round of delivery:
+    a changed address or certificate applies from the next round."""
+    return {p.pk: p for p in Peer.objects.select_related("certificate")}
 
 
-def deliver(message_id: int) -> str:
-    """Send one leased message and record the outcome. Returns the new state."""
+def deliver(message_id: int, peers: dict[int, Peer] | None = None) -> str:
+    """Send one leased message and record the outcome. Returns the new state. `peers` is
+    `peers_now()` of the caller's round (read here when not given)."""
     from . import transports
 
     message = next(iter(OutboxMessage.objects.raw(_MESSAGE, [message_id])))
     if message.state != OutboxMessage.State.PENDING:
         return message.state
-    message.peer = _peer(message.peer_id)
+    if message.peer_id is not None:
+        message.peer = (peers if peers is not None and message.peer_id in peers else peers_now())[message.peer_id]
     try:
         payload = storage.read_verified(message.payload_sha256)
         http_status, body = transports.send(message, payload)

@@ -28,9 +28,9 @@ def _get_pool(size: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _deliver_in_thread(message_id: int) -> str:
+def _deliver_in_thread(message_id: int, peers: dict) -> str:
     try:
-        return services.deliver(message_id)
+        return services.deliver(message_id, peers)
     except Exception:
         log.exception("delivery of outbox message %s failed", message_id)
         connection.close()  # a broken connection is not reused
@@ -48,11 +48,13 @@ def deliver_all_due(parallel: int | None = None) -> dict:
 
     if parallel <= 1:
         while ids := services.claim_due():
-            count(services.deliver(i) for i in ids)
+            peers = services.peers_now()
+            count(services.deliver(i, peers) for i in ids)
         return counts
     pool = _get_pool(parallel)
     while ids := services.claim_due():
-        count(pool.map(_deliver_in_thread, ids))
+        peers = services.peers_now()
+        count(pool.map(_deliver_in_thread, ids, [peers] * len(ids)))
     return counts
 
 
