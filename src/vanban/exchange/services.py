@@ -265,20 +265,24 @@ def _dispatch(
     return dispatch
 
 
+def _already_sent(document: Document, codes: list[str]) -> set[str]:
+    """Which of `codes` already hold the document (sent, not refused, not undeliverable)."""
+    sql = (
+        f"SELECT d.recipient_identifier FROM {Delivery._meta.db_table} d "  # noqa: S608
+        f"JOIN {Dispatch._meta.db_table} p ON p.id = d.dispatch_id "
+        "WHERE p.document_id = %s AND p.business_type = %s AND d.status NOT IN (%s, %s) "
+        f"AND d.recipient_identifier IN ({', '.join(['%s'] * len(codes))})"
+    )
+    params = [document.pk, BusinessType.NEW, Status.REFUSED, Status.UNDELIVERABLE, *codes]
+    return {row[0] for row in rows.fetch(sql, params)}
+
+
 def send(actor: Person, document: Document, recipient_codes: list[str], *, with_paper: bool | None = None) -> Dispatch:
     """Send a registered outgoing document to agencies here and on connected systems."""
     agency = _clerk_of(actor, document.agency_id)
     _check_document(document)
     recipients = resolve_recipients(recipient_codes, sender=agency)
-    already = set(
-        Delivery.objects.filter(
-            dispatch__document=document,
-            dispatch__business_type=BusinessType.NEW,
-            recipient_identifier__in=[r.identifier for r in recipients],
-        )
-        .exclude(status__in=[Status.REFUSED, Status.UNDELIVERABLE])
-        .values_list("recipient_identifier", flat=True)
-    )
+    already = _already_sent(document, [r.identifier for r in recipients])
     if already:
         raise ValidationError(
             {
@@ -297,13 +301,13 @@ def send(actor: Person, document: Document, recipient_codes: list[str], *, with_
 
 def _earlier_recipients(document: Document) -> list[Recipient]:
     """Everyone the document was sent to and who did not refuse it."""
-    rows = (
+    deliveries = (
         Delivery.objects.filter(dispatch__document=document, dispatch__business_type=BusinessType.NEW)
         .exclude(status__in=[Status.REFUSED, Status.UNDELIVERABLE])
         .select_related("outbox__peer")
     )
     out, seen = [], set()
-    for d in rows:
+    for d in deliveries:
         if d.recipient_identifier in seen:
             continue
         seen.add(d.recipient_identifier)
