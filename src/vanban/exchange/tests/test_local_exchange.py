@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from vanban.documents import services as documents
+from vanban.documents import storage
 from vanban.documents.models import Document
 from vanban.exchange import edxml, services, tasks
 from vanban.exchange.models import (
@@ -60,6 +61,9 @@ def test_send_register_and_statuses(province):
     arrival = Arrival.objects.get()
     assert arrival.agency == p.b and arrival.state == Arrival.State.WAITING
     assert arrival.inbox.signature_verified and arrival.code == doc.code
+    [attachment] = services.load_package(arrival).attachments
+    assert attachment.description == "Văn bản chính" and attachment.name == doc.files.get().name
+    assert attachment.data == storage.read_verified(doc.files.get().blob_id)
 
     incoming = services.register_arrival(p.clerk_b, arrival)
     assert incoming.direction == "incoming" and incoming.agency == p.b and incoming.reg_seq == 1
