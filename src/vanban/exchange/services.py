@@ -267,6 +267,8 @@ def _dispatch(
 
 def _already_sent(document: Document, codes: list[str]) -> set[str]:
     """Which of `codes` already hold the document (sent, not refused, not undeliverable)."""
+    if not codes:
+        return set()
     sql = (
         f"SELECT d.recipient_identifier FROM {Delivery._meta.db_table} d "  # noqa: S608
         f"JOIN {Dispatch._meta.db_table} p ON p.id = d.dispatch_id "
