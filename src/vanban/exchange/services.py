@@ -895,7 +895,9 @@ def deliver(message_id: int, peers: dict[int, Peer] | None = None) -> str:
     if message.state != OutboxMessage.State.PENDING:
         return message.state
     if message.peer_id is not None:
-        message.peer = (peers if peers is not None and message.peer_id in peers else peers_now())[message.peer_id]
+        if peers is None or message.peer_id not in peers:  # not given, or added since the round began
+            peers = peers_now()
+        message.peer = peers[message.peer_id]
     try:
         payload = storage.read_verified(message.payload_sha256)
         http_status, body = transports.send(message, payload)
