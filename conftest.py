@@ -32,6 +32,8 @@ def _test_settings(settings, tmp_path):
         },
     }
     settings.VANBAN_FSYNC = False
+    # The test's database transaction is only visible to its own connection: deliver there.
+    settings.VANBAN = {**settings.VANBAN, "EXCHANGE_PARALLEL": 1}
     # Each test has its own database: keys cached for another one would sign with a stale CA.
     signing_services.clear_caches()
     exchange_services.clear_caches()

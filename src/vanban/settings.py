@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "vanban.documents",
     "vanban.signing",
     "vanban.exchange",
+    "vanban.workflow",
 ]
 
 MIDDLEWARE = [

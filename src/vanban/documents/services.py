@@ -572,6 +572,13 @@ def mark_replaced(document: Document, *, by: Document) -> None:
     audit.record(actor=None, action="document.replaced", target=document, data={"by": by.pk})
 
 
+def set_handling_status(document: Document, status: str) -> None:
+    """Where the handling of an incoming document stands (HandlingStatus), for the workflow, which
+    calls this in the transaction of the step it audits."""
+    Document.objects.filter(pk=document.pk).update(handling_status=status, updated_at=timezone.now())
+    document.handling_status = status
+
+
 def apply_received_update(
     actor: Person,
     document: Document,

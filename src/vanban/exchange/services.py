@@ -891,7 +891,7 @@ def deliver(message_id: int, peers: dict[int, Peer] | None = None) -> str:
     `peers_now()` of the caller's round (read here when not given)."""
     from . import transports
 
-    message = next(iter(OutboxMessage.objects.raw(_MESSAGE, [message_id])))
+    [message] = OutboxMessage.objects.raw(_MESSAGE, [message_id])
     if message.state != OutboxMessage.State.PENDING:
         return message.state
     if message.peer_id is not None:
