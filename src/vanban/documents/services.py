@@ -32,6 +32,7 @@ from .models import (
     DeliveryMode,
     Direction,
     Document,
+    DocumentAccess,
     DocumentFile,
     DocumentType,
     HandlingStatus,
@@ -577,6 +578,15 @@ def set_handling_status(document: Document, status: str) -> None:
     calls this in the transaction of the step it audits."""
     Document.objects.filter(pk=document.pk).update(handling_status=status, updated_at=timezone.now())
     document.handling_status = status
+
+
+def grant_access(document: Document, grants: list[tuple[Person | None, Unit | None]], *, reason: str) -> None:
+    """Let people or units beyond the clerks and leaders read a document (the workflow's handlers),
+    in the caller's transaction. A unit's grant never covers a confidential document (see
+    selectors.visible_documents): the caller gives confidential work to named people."""
+    DocumentAccess.objects.bulk_create(
+        [DocumentAccess(document=document, person=person, unit=unit, reason=reason[:50]) for person, unit in grants]
+    )
 
 
 def apply_received_update(

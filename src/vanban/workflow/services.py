@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from vanban.audit import services as audit
 from vanban.documents import services as document_services
-from vanban.documents.models import Direction, Document, HandlingStatus
+from vanban.documents.models import Confidentiality, Direction, Document, HandlingStatus
 from vanban.exchange import services as exchange
 from vanban.exchange.models import Status
 from vanban.orgs.models import Person, Role, Unit
@@ -67,6 +67,18 @@ def _handlers(
     return out
 
 
+def _check_confidential(document: Document, handlers: list[Handler]) -> None:
+    if document.confidentiality != Confidentiality.NORMAL and any(h.unit_id for h in handlers):
+        raise ValidationError(
+            {"handlers": [_("A confidential document is assigned to named people only, not to units.")]}
+        )
+
+
+def _grant(document: Document, handlers: list[Handler]) -> None:
+    """Handlers read the document: a grant per person or unit (clerks and leaders already do)."""
+    document_services.grant_access(document, [(h.person, h.unit) for h in handlers], reason="workflow")
+
+
 def _check_deadline(deadline: dt.date | None, parent: Assignment | None = None) -> None:
     if deadline is None:
         return
@@ -112,6 +124,7 @@ def assign(
         raise ValidationError({"document": [_("This document was withdrawn; it is not handled.")]})
     _check_deadline(deadline)
     handlers = _handlers(document.agency_id, lead, co, readers)
+    _check_confidential(document, handlers)
     instruction = instruction.strip()
     try:
         with transaction.atomic():
@@ -129,6 +142,7 @@ def assign(
             for h in handlers:
                 h.assignment = a
             Handler.objects.bulk_create(handlers)
+            _grant(document, handlers)
             document_services.set_handling_status(document, HandlingStatus.IN_PROGRESS)
             audit.record(actor=actor, action="workflow.assign", target=document, data=_audit_data(a, handlers))
             exchange.notify_sender(
@@ -181,6 +195,7 @@ def reassign(
         for h in handlers:
             h.assignment = child
         Handler.objects.bulk_create(handlers)
+        _grant(locked.document, handlers)
         audit.record(actor=actor, action="workflow.reassign", target=locked.document, data=_audit_data(child, handlers))
     return child
 

@@ -103,6 +103,29 @@ def test_assign_progress_finish_and_worklists(province):
 
 
 @pytest.mark.django_db
+def test_handlers_can_read_what_they_handle_and_confidential_work_goes_to_people(province):
+    from django.http import Http404
+
+    from vanban.documents import selectors as document_selectors
+
+    p = province
+    doc = incoming(p)
+    with pytest.raises(Http404):
+        document_selectors.get_document(p.specialist_a, doc.pk)
+    services.assign(p.leader_a, doc, lead=p.a_cntt)
+    assert document_selectors.get_document(p.specialist_a, doc.pk) == doc  # through the unit
+    secret = incoming(p, confidentiality="secret", original_code="16/QĐ-UBND")
+    before = state(secret)
+    with pytest.raises(ValidationError):
+        services.assign(p.leader_a, secret, lead=p.a_cntt)
+    assert state(secret) == before
+    services.assign(p.leader_a, secret, lead=p.specialist_a)
+    assert document_selectors.get_document(p.specialist_a, secret.pk) == secret  # named person
+    with pytest.raises(Http404):
+        document_selectors.get_document(p.admin_a, secret.pk)  # same unit, not named
+
+
+@pytest.mark.django_db
 def test_overdue_is_flagged(province):
     p = province
     a = services.assign(p.leader_a, incoming(p), lead=p.specialist_a, deadline=TODAY)
