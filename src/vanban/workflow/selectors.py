@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from vanban.orgs.models import Person
+from vanban.orgs.models import Person, Role
 
 from .models import Assignment, Handler
 
@@ -58,3 +58,52 @@ def worklist(person: Person, *, today: dt.date | None = None, done_limit: int = 
 def is_overdue(assignment: Assignment, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
     return assignment.state == Assignment.State.OPEN and assignment.deadline is not None and assignment.deadline < today
+
+
+# --- who may do what (the services enforce these; the pages use them to show the actions) ------
+
+
+def acts_as(person: Person, handler: Handler) -> bool:
+    """The person is this handler, or of the unit that is."""
+    return handler.person_id == person.pk or (handler.unit_id is not None and handler.unit_id == person.unit_id)
+
+
+def may_assign(person: Person, document) -> bool:
+    return bool(
+        person is not None
+        and person.is_active
+        and person.agency_id == document.agency_id
+        and person.has_role(Role.LEADER, Role.CLERK)
+    )
+
+
+def handles(person: Person, assignment: Assignment, roles: tuple[str, ...]) -> bool:
+    """The person is one of the assignment's handlers in `roles` (handlers prefetched or not)."""
+    if person is None or not person.is_active or person.agency_id != assignment.agency_id:
+        return False
+    return any(h.role in roles and acts_as(person, h) for h in assignment.handlers.all())
+
+
+def lead_of(assignment: Assignment) -> Handler:
+    return next(h for h in assignment.handlers.all() if h.role == Handler.Role.LEAD)
+
+
+def may_reassign(person: Person, assignment: Assignment) -> bool:
+    lead = lead_of(assignment)
+    return bool(
+        person is not None
+        and person.is_active
+        and lead.unit_id is not None
+        and person.unit_id == lead.unit_id
+        and person.has_role(Role.UNIT_HEAD)
+    )
+
+
+def assignments_of(document) -> list[Assignment]:
+    """A document's assignments, the leaders' first, each re-assignment after the one above."""
+    return list(
+        Assignment.objects.filter(document=document)
+        .select_related("assigned_by", "finished_by", "reply")
+        .prefetch_related("handlers__unit", "handlers__person", "progress__person")
+        .order_by("pk")
+    )

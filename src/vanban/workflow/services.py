@@ -18,8 +18,9 @@ from vanban.documents import services as document_services
 from vanban.documents.models import Confidentiality, Direction, Document, HandlingStatus
 from vanban.exchange import services as exchange
 from vanban.exchange.models import Status
-from vanban.orgs.models import Person, Role, Unit
+from vanban.orgs.models import Person, Unit
 
+from . import selectors
 from .models import Assignment, Handler, ProgressEntry
 
 Target = Unit | Person
@@ -27,10 +28,6 @@ Target = Unit | Person
 
 def _name(target: Target) -> str:
     return target.name if isinstance(target, Unit) else target.get_full_name()
-
-
-def _acts_as(person: Person, handler: Handler) -> bool:
-    return handler.person_id == person.pk or (handler.unit_id is not None and handler.unit_id == person.unit_id)
 
 
 def _handlers(
@@ -111,12 +108,7 @@ def assign(
     """Assign a registered incoming document: one lead handler (a unit or a person), co-handlers,
     readers, a deadline and the leader's instruction. A document is assigned once; two leaders
     assigning at once get one assignment and one refusal."""
-    if (
-        actor is None
-        or not actor.is_active
-        or actor.agency_id != document.agency_id
-        or not actor.has_role(Role.LEADER, Role.CLERK)
-    ):
+    if not selectors.may_assign(actor, document):
         raise PermissionDenied(_("Only the agency's leaders, or its clerks on their behalf, can assign documents."))
     if document.direction != Direction.INCOMING:
         raise ValidationError({"document": [_("Only incoming documents are assigned for handling.")]})
@@ -167,15 +159,9 @@ def reassign(
     instruction: str = "",
 ) -> Assignment:
     """The head of the lead unit hands the work to people of the unit (giao việc trong phòng)."""
-    lead_handler = assignment.handlers.get(role=Handler.Role.LEAD)
-    if (
-        actor is None
-        or not actor.is_active
-        or lead_handler.unit_id is None
-        or actor.unit_id != lead_handler.unit_id
-        or not actor.has_role(Role.UNIT_HEAD)
-    ):
+    if not selectors.may_reassign(actor, assignment):
         raise PermissionDenied(_("Only the head of the lead unit can re-assign this work."))
+    lead_handler = selectors.lead_of(assignment)
     _check_deadline(deadline, assignment)
     handlers = _handlers(assignment.agency_id, lead, co, readers, unit=lead_handler.unit)
     with transaction.atomic():
@@ -202,10 +188,8 @@ def reassign(
 
 def _handling(actor: Person, assignment: Assignment, *, roles: tuple[str, ...], message: str) -> Assignment:
     """The assignment, locked, when `actor` is one of its handlers in `roles` and it is open."""
-    if actor is None or not actor.is_active or actor.agency_id != assignment.agency_id:
-        raise PermissionDenied(message)
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if not any(_acts_as(actor, h) for h in locked.handlers.filter(role__in=roles)):
+    if not selectors.handles(actor, locked, roles):
         raise PermissionDenied(message)
     if locked.state != Assignment.State.OPEN:
         raise ValidationError({"assignment": [_("This work is already done.")]})
