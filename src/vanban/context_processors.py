@@ -2,6 +2,7 @@
 
 from vanban.exchange.selectors import arrivals_for
 from vanban.orgs.models import Role
+from vanban.workflow.selectors import open_work_count
 
 
 def navigation(request):
@@ -13,6 +14,7 @@ def navigation(request):
         "nav": {
             "is_clerk": is_clerk,
             "arrivals_waiting": arrivals_for(user).count() if is_clerk else 0,
+            "open_work": open_work_count(user) if user.agency_id else 0,
             "can_admin": user.is_superuser or user.has_role(Role.ADMIN),
             "agency": user.agency,
         }

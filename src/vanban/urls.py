@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("vanban.documents.urls")),
     path("", include("vanban.orgs.urls")),
     path("", include("vanban.exchange.urls")),
+    path("", include("vanban.workflow.urls")),
     path("api/v1/", include("vanban.documents.api_urls")),
     path("api/v1/", include("vanban.orgs.api_urls")),
     path("api/v1/", include("vanban.exchange.api_urls")),

@@ -107,3 +107,21 @@ def assignments_of(document) -> list[Assignment]:
         .prefetch_related("handlers__unit", "handlers__person", "progress__person")
         .order_by("pk")
     )
+
+
+def open_work_count(person: Person) -> int:
+    """How many open pieces of work the person leads or co-handles (the menu's badge)."""
+    mine = Q(person=person)
+    if person.unit_id is not None:
+        mine |= Q(unit_id=person.unit_id)
+    return (
+        Handler.objects.filter(
+            mine,
+            role__in=[Handler.Role.LEAD, Handler.Role.CO],
+            assignment__agency_id=person.agency_id,
+            assignment__state=Assignment.State.OPEN,
+        )
+        .values("assignment_id")
+        .distinct()
+        .count()
+    )
