@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -135,6 +136,8 @@ class AssignmentViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def mine(self, request):
         work = selectors.worklist(request.user)
+        every = {a.pk: a for items in vars(work).values() for a in items}
+        prefetch_related_objects(list(every.values()), "handlers__unit", "handlers__person", "progress")
         return Response(WorklistSerializer(work).data)
 
     @extend_schema(

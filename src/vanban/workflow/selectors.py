@@ -25,6 +25,9 @@ class Worklist:
     done: list[Assignment] = field(default_factory=list)
 
 
+_DOCUMENT_FIELDS = ("id", "agency", "direction", "number", "notation", "reg_seq", "subject", "issuer_name")
+
+
 def worklist(person: Person, *, today: dt.date | None = None, done_limit: int = 100) -> Worklist:
     today = today or timezone.localdate()
     mine = Q(person=person)
@@ -33,6 +36,14 @@ def worklist(person: Person, *, today: dt.date | None = None, done_limit: int = 
     handlers = (
         Handler.objects.filter(mine, assignment__agency_id=person.agency_id)
         .select_related("assignment__document")
+        # Of the document, only what the lists show (it is the widest row; 1,000 of them add up).
+        .only(
+            "role",
+            "unit_id",
+            "person_id",
+            *(f"assignment__{f.name}" for f in Assignment._meta.concrete_fields),
+            *(f"assignment__document__{f}" for f in _DOCUMENT_FIELDS),
+        )
         .order_by("assignment__deadline", "assignment_id")
     )
     out = Worklist()

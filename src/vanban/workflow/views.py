@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -168,9 +169,15 @@ def worklist(request):
     ]
     if tab not in {t[0] for t in tabs}:
         tab = "to_handle"
-    rows = next(items for key, _label, items in tabs if key == tab)
+    items = next(items for key, _label, items in tabs if key == tab)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "workflow/worklist.html",
-        {"tabs": tabs, "tab": tab, "rows": rows, "today": timezone.localdate()},
+        {
+            "tabs": [(key, label, len(items)) for key, label, items in tabs],
+            "tab": tab,
+            "page": page,
+            "today": timezone.localdate(),
+        },
     )

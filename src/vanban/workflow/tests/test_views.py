@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from vanban.workflow import services
 from vanban.workflow.models import Assignment, ProgressEntry
 from vanban.workflow.tests.test_assignment import TODAY, incoming
 
@@ -73,3 +74,19 @@ def test_refusals_show_a_message_and_change_nothing(province):
     assert "Chỉ người xử lý việc này mới được cập nhật tiến độ." in r.content.decode()
     assert ProgressEntry.objects.count() == 0
     assert client_for(p.clerk_b).post(reverse("workflow-finish", args=[a.pk]), {}).status_code == 404
+
+
+def test_worklist_page_runs_the_same_statements_for_3_or_12_items(province):
+    from django.db import connection
+
+    p = province
+    page = client_for(p.specialist_a)
+    counts = []
+    for n in (3, 9):
+        for _ in range(n):
+            services.assign(p.leader_a, incoming(p), lead=p.a_cntt, deadline=TODAY)
+        statements = []
+        with connection.execute_wrapper(lambda execute, sql, *a, seen=statements: seen.append(sql) or execute(sql, *a)):
+            assert page.get(reverse("worklist")).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
