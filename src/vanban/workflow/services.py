@@ -121,7 +121,7 @@ def assign(
     try:
         with transaction.atomic():
             # The document's row is the lock two leaders queue on (SQLite: the write lock).
-            Document.objects.select_for_update().filter(pk=document.pk).exists()
+            list(Document.objects.select_for_update().filter(pk=document.pk).values_list("pk", flat=True))
             if Assignment.objects.filter(document=document, parent__isnull=True).exists():
                 raise ValidationError({"document": [_("This document has already been assigned.")]})
             a = Assignment.objects.create(
