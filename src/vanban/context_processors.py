@@ -2,7 +2,7 @@
 
 from vanban.exchange.selectors import arrivals_for
 from vanban.orgs.models import Role
-from vanban.workflow.selectors import open_work_count
+from vanban.workflow.selectors.assignment import open_work_count
 
 
 def navigation(request):

@@ -526,6 +526,41 @@ def register_outgoing(
 # --- files ----------------------------------------------------------------------------------
 
 
+@dataclass
+class StoredFile:
+    """A checked file kept in content-addressed storage, not (yet) attached to a document: a
+    draft's version, a meeting's material. `blob` is its StoredBlob row."""
+
+    blob: StoredBlob
+    name: str
+    kind: str
+    pages: int | None
+
+
+def store_file(upload: Upload, *, kinds: Sequence[str] | None = None, field: str = "file") -> StoredFile:
+    """Check one uploaded file (what it really is, its size, its name) and keep it in the store.
+    `kinds` limits the accepted file kinds (codes of filetypes.KINDS, e.g. ("pdf", "docx")).
+    A refusal is a ValidationError on `field`; nothing is stored."""
+    errors = _Errors()
+    checked = _check_files(errors, [upload], name=field)
+    if not errors and kinds is not None and checked[0][1].kind.code not in kinds:
+        errors.add(
+            field,
+            _("The file “%(name)s” is a %(actual)s file; accepted here: %(allowed)s.")
+            % {
+                "name": upload.name,
+                "actual": checked[0][1].kind.label,
+                "allowed": ", ".join(filetypes.KINDS[k].label for k in kinds),
+            },
+        )
+    errors.raise_if_any()
+    ((up, sniffed, d),) = _store_files(checked)
+    blob, _created = StoredBlob.objects.get_or_create(
+        sha256=d.sha256, defaults={"size": d.size, "mime": sniffed.kind.mime}
+    )
+    return StoredFile(blob=blob, name=filetypes.safe_name(up.name), kind=sniffed.kind.code, pages=sniffed.pages)
+
+
 def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> list[DocumentFile]:
     """Attach more files to a registered document of the actor's agency."""
     agency = _acting_agency(actor)

@@ -8,8 +8,15 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Operation: assignment and handling")
 
     def ready(self):
+        from importlib import import_module
+
         from vanban.documents import panels
 
-        from . import views
+        from .areas import AREAS
+        from .views import assignment
 
-        panels.register(views.document_panel, order=20)
+        panels.register(assignment.document_panel, order=20)
+        # Each area's views module may list more panels as PANELS = [(order, function), ...].
+        for area in AREAS:
+            for order, function in import_module(f"{self.name}.views.{area}").PANELS:
+                panels.register(function, order=order)

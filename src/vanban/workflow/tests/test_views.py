@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from vanban.workflow import services
+from vanban.workflow.services import assignment as services
 from vanban.workflow.models import Assignment, ProgressEntry
 from vanban.workflow.tests.test_assignment import TODAY, incoming
 

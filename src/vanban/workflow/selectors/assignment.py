@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from vanban.orgs.models import Person, Role
 
-from .models import Assignment, Handler
+from ..models import Assignment, Handler
 
 
 @dataclass

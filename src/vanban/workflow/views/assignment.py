@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from vanban.documents import selectors as documents
 from vanban.documents.models import Direction, Document
 
-from . import selectors, services
-from .forms import AssignForm, FinishForm, ProgressForm
-from .models import Assignment, Handler
+from ..selectors import assignment as selectors
+from ..services import assignment as services
+from ..forms.assignment import AssignForm, FinishForm, ProgressForm
+from ..models import Assignment, Handler
 
 
 def _flash_errors(request, exc: ValidationError) -> None:

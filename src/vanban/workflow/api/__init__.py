@@ -1,0 +1,1 @@
+"""REST API of the workflow, one module per area. Each module defines `register(router)`."""

@@ -1,0 +1,1 @@
+"""Forms of the workflow's pages, one module per area."""

@@ -1,0 +1,3 @@
+"""Placeholder: the dossiers area adds its models here (listed in __all__)."""
+
+__all__: list[str] = []

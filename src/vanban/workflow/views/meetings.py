@@ -1,0 +1,5 @@
+"""Pages of the meetings area."""
+
+urlpatterns: list = []
+# (order, function) pairs registered as documents.panels on the document page.
+PANELS: list = []
