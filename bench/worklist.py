@@ -82,9 +82,9 @@ def _run(args) -> int:
     from vanban.documents.samples import one_page_pdf
     from vanban.orgs import demo
     from vanban.orgs.models import Person
+    from vanban.workflow.models import Assignment
     from vanban.workflow.selectors import assignment as selectors
     from vanban.workflow.services import assignment as services
-    from vanban.workflow.models import Assignment
 
     call_command("migrate", verbosity=0, interactive=False)
     demo.load("bench-password")

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from vanban.documents import selectors as documents
 from vanban.orgs.models import Person, Unit
 
+from ..models import Assignment, Handler, ProgressEntry
 from ..selectors import assignment as selectors
 from ..services import assignment as services
-from ..models import Assignment, Handler, ProgressEntry
 
 
 class HandlerSerializer(serializers.ModelSerializer):

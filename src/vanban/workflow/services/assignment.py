@@ -20,8 +20,8 @@ from vanban.exchange import services as exchange
 from vanban.exchange.models import Status
 from vanban.orgs.models import Person, Unit
 
-from ..selectors import assignment as selectors
 from ..models import Assignment, Handler, ProgressEntry
+from ..selectors import assignment as selectors
 
 Target = Unit | Person
 

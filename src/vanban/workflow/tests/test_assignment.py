@@ -19,9 +19,9 @@ from vanban.exchange import tasks
 from vanban.exchange.models import Arrival, Delivery, Status
 from vanban.orgs import services as org_services
 from vanban.orgs.models import Person, Role
+from vanban.workflow.models import Assignment, Handler, ProgressEntry
 from vanban.workflow.selectors import assignment as selectors
 from vanban.workflow.services import assignment as services
-from vanban.workflow.models import Assignment, Handler, ProgressEntry
 
 TODAY = timezone.localdate()
 

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from vanban.workflow.services import assignment as services
 from vanban.workflow.models import Assignment, ProgressEntry
+from vanban.workflow.services import assignment as services
 from vanban.workflow.tests.test_assignment import TODAY, incoming
 
 pytestmark = pytest.mark.django_db

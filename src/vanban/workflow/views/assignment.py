@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 from vanban.documents import selectors as documents
 from vanban.documents.models import Direction, Document
 
-from ..selectors import assignment as selectors
-from ..services import assignment as services
 from ..forms.assignment import AssignForm, FinishForm, ProgressForm
 from ..models import Assignment, Handler
+from ..selectors import assignment as selectors
+from ..services import assignment as services
 
 
 def _flash_errors(request, exc: ValidationError) -> None:
