@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -89,8 +89,22 @@ def _numbered_canvas(label: str):
 def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = "") -> bytes:
     """The register in the Decree 30 layout on landscape A4: the agency, the title, the year,
     then the ten columns (header repeated on every page) and one row per document."""
+    rows = (cells for _doc, cells in registers.rows(book, documents))
+    return table_pdf(agency, register_title(book), registers.columns(book), rows, year=year, period=period)
+
+
+def table_pdf(
+    agency: Agency,
+    title: str,
+    cols: Sequence[registers.Column],
+    rows: Iterable[Sequence[str]],
+    *,
+    year: int | None = None,
+    period: str = "",
+) -> bytes:
+    """Any register book in the Decree 30 layout on landscape A4: the agency, the title, the year
+    or period, then the numbered columns (header repeated on every page) and the rows."""
     _register_fonts()
-    cols = registers.columns(book)
     size, leading, pad = 10, 12, 1.5 * mm
 
     def wrap(text: str, width_mm: float, font: str = _FONT) -> str:
@@ -98,10 +112,7 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
 
     header = [wrap(str(c.title), c.width_mm, _BOLD) for c in cols]
     numbers = [f"({i})" for i in range(1, len(cols) + 1)]
-    body = [
-        [wrap(cell, c.width_mm) for cell, c in zip(cells, cols, strict=True)]
-        for _doc, cells in registers.rows(book, documents)
-    ]
+    body = [[wrap(cell, c.width_mm) for cell, c in zip(cells, cols, strict=True)] for cells in rows]
     table = Table([header, numbers, *body], colWidths=[c.width_mm * mm for c in cols], repeatRows=2)
     table.setStyle(
         TableStyle(
@@ -120,13 +131,13 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
         )
     )
     centred = ParagraphStyle("centred", fontName=_FONT, fontSize=11, leading=14, alignment=TA_CENTER)
-    title = ParagraphStyle("title", parent=centred, fontName=_BOLD, fontSize=14, leading=18, spaceBefore=4 * mm)
+    title_style = ParagraphStyle("title", parent=centred, fontName=_BOLD, fontSize=14, leading=18, spaceBefore=4 * mm)
     sub = [_("Year %(year)s") % {"year": year}] if year else []
     if period:
         sub.append(period)
     story = [
         Paragraph(escape(agency.name.upper()), ParagraphStyle("agency", parent=centred, fontName=_BOLD)),
-        Paragraph(escape(register_title(book)), title),
+        Paragraph(escape(title), title_style),
         Paragraph(escape(" — ".join(sub)), centred),
         Spacer(1, 4 * mm),
         table,
@@ -147,7 +158,7 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
         rightMargin=12 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title=f"{register_title(book)} — {agency.name}",
+        title=f"{title} — {agency.name}",
         author=agency.name,
     )
     doc.build(story, canvasmaker=_numbered_canvas(_("Page")))
@@ -157,14 +168,29 @@ def register_pdf(book: str, agency: Agency, year: int | None, documents: Iterabl
 def register_xlsx(
     book: str, agency: Agency, year: int | None, documents: Iterable[Document], period: str = ""
 ) -> bytes:
+    rows = (cells for _doc, cells in registers.rows(book, documents))
+    sheet = _("Incoming") if book == "incoming" else _("Outgoing")
+    return table_xlsx(agency, register_title(book), sheet, registers.columns(book), rows, year=year, period=period)
+
+
+def table_xlsx(
+    agency: Agency,
+    title: str,
+    sheet: str,
+    cols: Sequence[registers.Column],
+    rows: Iterable[Sequence[str]],
+    *,
+    year: int | None = None,
+    period: str = "",
+) -> bytes:
+    """Any register book as a spreadsheet in the same layout as `table_pdf`."""
     wb = Workbook()
     ws = wb.active
-    ws.title = (_("Incoming") if book == "incoming" else _("Outgoing"))[:31]
-    cols = registers.columns(book)
+    ws.title = sheet[:31]
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.append([agency.name.upper()])
-    ws.append([register_title(book)])
+    ws.append([title])
     ws.append([(_("Year %(year)s") % {"year": year}) if year else period])
     for r in (1, 2, 3):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(cols))
@@ -181,8 +207,8 @@ def register_xlsx(
             cell.font = Font(name="Times New Roman", bold=r == header_row, size=11)
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             cell.border = border
-    for _doc, cells in registers.rows(book, documents):
-        ws.append(cells)
+    for cells in rows:
+        ws.append(list(cells))
         for i in range(1, len(cols) + 1):
             cell = ws.cell(row=ws.max_row, column=i)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
