@@ -83,9 +83,7 @@ def click(page, selector: str) -> None:
         page.click(selector)
 
 
-def test_draft_comment_chain_return_approve_issue_register_assign_finish(
-    live_server, live_province, browser, tmp_path
-):
+def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_server, live_province, browser, tmp_path):
     p = live_province
     colleague = person("chuyenvien2.a", p.a, p.a_cntt, [Role.SPECIALIST])
     leader_b = person("lanhdao.b", p.b, p.b_vp, [Role.LEADER], position="Giám đốc")
@@ -180,6 +178,7 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(
         page.fill("textarea[name=instruction]", "Đề nghị phòng nghiên cứu, tham mưu.")
         click(page, "#workflow form[action$='/giao-xu-ly/'] button[type=submit]")
         assignment = Assignment.objects.get(document=received)
+        assert assignment.assigned_by == leader_b
         tasks.deliver_all_due()
         page = ui.go("chuyenvien.b", f"/van-ban/{received.pk}/")
         page.click(f"#assignment-{assignment.pk} details:has(form[action$='/ket-thuc/']) > summary")

@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
     name = "vanban.documents"
     label = "documents"
     verbose_name = _("Documents")
+
+    def ready(self):
+        from . import panels, views
+
+        panels.describe_actions(views.HISTORY_LABELS)

@@ -171,7 +171,7 @@ def outgoing_new(request):
 @login_required
 def detail(request, pk):
     doc = selectors.get_document(request.user, pk)
-    history = [(e, HISTORY_LABELS.get(e.action, e.action)) for e in entries_for(doc)]
+    history = [(e, *panels.describe(e.action, e.payload)) for e in entries_for(doc)]
     can_add = request.user.has_role(Role.CLERK) and doc.agency_id == request.user.agency_id
     return render(
         request,
