@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vanban.audit import services as audit
+from vanban.fields import FieldErrors, text
 from vanban.orgs.identifiers import is_valid as is_valid_identifier
 from vanban.orgs.models import Agency, Person, Role, Unit
 
@@ -112,25 +113,12 @@ def code_message(exc: numbering.CodeError) -> str:
 # --- validation helpers ---------------------------------------------------------------------
 
 
-class _Errors(dict):
-    def add(self, name: str, message: str) -> None:
-        self.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
+def _text(errors: FieldErrors, name: str, value: str | None, *, required: bool, max_length: int) -> str:
+    # Recipients keep their line breaks (one recipient per line); other fields are one line.
+    return text(errors, name, value, required=required, max_length=max_length, collapse_spaces=name != "recipients")
 
 
-def _text(errors: _Errors, name: str, value: str | None, *, required: bool, max_length: int) -> str:
-    value = " ".join((value or "").split()) if name != "recipients" else (value or "").strip()
-    if required and not value:
-        errors.add(name, _("This field is required."))
-    elif len(value) > max_length:
-        errors.add(name, _("At most %(n)d characters.") % {"n": max_length})
-    return value
-
-
-def _choice(errors: _Errors, name: str, value, choices, default=None):
+def _choice(errors: FieldErrors, name: str, value, choices, default=None):
     if value in (None, "") and default is not None:
         return default
     member = choices.parse(value) if not isinstance(value, choices) else value
@@ -143,13 +131,13 @@ def _choice(errors: _Errors, name: str, value, choices, default=None):
     return member
 
 
-def _not_future(errors: _Errors, name: str, day: dt.date | None) -> None:
+def _not_future(errors: FieldErrors, name: str, day: dt.date | None) -> None:
     if day is not None and day > timezone.localdate():
         errors.add(name, _("This date is in the future."))
 
 
 def _check_files(
-    errors: _Errors, uploads: Sequence[Upload], name: str = "file"
+    errors: FieldErrors, uploads: Sequence[Upload], name: str = "file"
 ) -> list[tuple[Upload, filetypes.Sniffed]]:
     checked = []
     max_bytes = settings.VANBAN["MAX_UPLOAD_BYTES"]
@@ -291,7 +279,7 @@ def register_incoming(
     (số đến). A document with the same number, notation and issuer already registered this year
     is reported in the result's warnings (Decree 30 asks the clerk to check), not refused."""
     agency = _acting_agency(actor)
-    errors = _Errors()
+    errors = FieldErrors()
     subject = _text(errors, "subject", subject, required=True, max_length=500)
     issuer_name = _text(errors, "issuer_name", issuer_name, required=True, max_length=200)
     signer_name = _text(errors, "signer_name", signer_name, required=False, max_length=50)
@@ -431,7 +419,7 @@ def register_outgoing(
     series (general, secret, or the legal normative series of its type) for the year of its date;
     the notation follows Decree 30 (named types: QĐ-STTTT; official letters: UBND-VP)."""
     agency = _acting_agency(actor)
-    errors = _Errors()
+    errors = FieldErrors()
     subject = _text(errors, "subject", subject, required=True, max_length=500)
     signer_name = _text(errors, "signer_name", signer_name, required=True, max_length=50)
     signer_position = _text(errors, "signer_position", signer_position, required=False, max_length=100)
@@ -541,7 +529,7 @@ def store_file(upload: Upload, *, kinds: Sequence[str] | None = None, field: str
     """Check one uploaded file (what it really is, its size, its name) and keep it in the store.
     `kinds` limits the accepted file kinds (codes of filetypes.KINDS, e.g. ("pdf", "docx")).
     A refusal is a ValidationError on `field`; nothing is stored."""
-    errors = _Errors()
+    errors = FieldErrors()
     checked = _check_files(errors, [upload], name=field)
     if not errors and kinds is not None and checked[0][1].kind.code not in kinds:
         errors.add(
@@ -566,7 +554,7 @@ def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> l
     agency = _acting_agency(actor)
     if document.agency_id != agency.pk:
         raise PermissionDenied(_("Only an agency's clerks can register documents."))
-    errors = _Errors()
+    errors = FieldErrors()
     if not uploads:
         errors.add("file", _("Attach the document's file."))
     checked = _check_files(errors, uploads)

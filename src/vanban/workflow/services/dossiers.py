@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from vanban.audit import services as audit
 from vanban.documents import selectors as documents
 from vanban.documents.models import Document
+from vanban.fields import FieldErrors, text
 from vanban.orgs.models import Person, Role, Unit
 from vanban.orgs.selectors import agency_scope_ids
 
@@ -34,31 +35,13 @@ EDITABLE = ("notation", "title", "maintenance", "rights", "language", "start_dat
 REMIND_DAYS = 30
 
 
-class _Errors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
-
-
-def _text(errors: _Errors, field: str, value, *, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.add(field, _("This field is required."))
-    elif len(value) > max_length:
-        errors.add(field, _("Ensure this value has at most %(limit)d characters.") % {"limit": max_length})
-    return value
-
-
-def _clean(actor: Person, values: dict, errors: _Errors) -> dict:
+def _clean(actor: Person, values: dict, errors: FieldErrors) -> dict:
     """Validated metadata from `values` (only the keys present)."""
     out = {}
     if "notation" in values:
-        out["notation"] = _text(errors, "notation", values["notation"], max_length=20, required=True)
+        out["notation"] = text(errors, "notation", values["notation"], max_length=20, required=True)
     if "title" in values:
-        out["title"] = _text(errors, "title", values["title"], max_length=500, required=True)
+        out["title"] = text(errors, "title", values["title"], max_length=500, required=True)
     if "maintenance" in values:
         m = (values["maintenance"] or "").strip()
         if m not in MAINTENANCE:
@@ -69,9 +52,9 @@ def _clean(actor: Person, values: dict, errors: _Errors) -> dict:
             errors.add("rights", _("Choose the access rights from the list."))
         out["rights"] = values["rights"]
     if "language" in values:
-        out["language"] = _text(errors, "language", values["language"], max_length=50, required=True)
+        out["language"] = text(errors, "language", values["language"], max_length=50, required=True)
     if "description" in values:
-        out["description"] = _text(errors, "description", values["description"], max_length=500, required=False)
+        out["description"] = text(errors, "description", values["description"], max_length=500, required=False)
     if "start_date" in values:
         start = values["start_date"]
         if start is not None and start > timezone.localdate():
@@ -90,7 +73,7 @@ def _clean(actor: Person, values: dict, errors: _Errors) -> dict:
     return out
 
 
-def _check_year(errors: _Errors, year) -> int | None:
+def _check_year(errors: FieldErrors, year) -> int | None:
     if not isinstance(year, int) or not (2000 <= year <= timezone.localdate().year + 1):
         errors.add("year", _("Enter a year between 2000 and next year."))
         return None
@@ -180,7 +163,7 @@ def open_dossier(
     creator = creator or actor
     if unit is None:
         unit = creator.unit if isinstance(creator, Person) else None
-    errors = _Errors()
+    errors = FieldErrors()
     year = _check_year(errors, year)
     values = _clean(
         actor,
@@ -216,7 +199,7 @@ def update_dossier(actor: Person, dossier: Dossier, **changes) -> Dossier:
     if unknown:
         raise ValidationError({k: [_("This field cannot be changed.")] for k in sorted(unknown)})
     _check_may_modify(actor, dossier)
-    errors = _Errors()
+    errors = FieldErrors()
     values = _clean(actor, changes, errors)
     errors.raise_if_any()
     try:
@@ -337,9 +320,9 @@ def hand_over(
     dossiers are then the archive's and never change again."""
     if not selectors.may_hand_over(actor):
         raise PermissionDenied(_("Only the agency's clerks and leaders hand dossiers over to the archive."))
-    errors = _Errors()
-    received_by = _text(errors, "received_by", received_by, max_length=100, required=True)
-    note = _text(errors, "note", note, max_length=500, required=False)
+    errors = FieldErrors()
+    received_by = text(errors, "received_by", received_by, max_length=100, required=True)
+    note = text(errors, "note", note, max_length=500, required=False)
     if handed_on is None:
         errors.add("handed_on", _("This field is required."))
     elif handed_on > timezone.localdate():
@@ -394,7 +377,7 @@ def remind_handover(today: dt.date) -> int:
             clerks[d.agency_id] = list(
                 Person.objects.filter(agency_id=d.agency_id, is_active=True, role_grants__role=Role.CLERK).distinct()
             )
-        text = _("Dossier %(code)s “%(title)s” is due for hand-over to the archive by %(date)s.") % {
+        message = _("Dossier %(code)s “%(title)s” is due for hand-over to the archive by %(date)s.") % {
             "code": d.file_code,
             "title": d.title[:200],
             "date": d.handover_due.strftime("%d/%m/%Y"),
@@ -403,7 +386,7 @@ def remind_handover(today: dt.date) -> int:
             addressed += notices.notify(
                 [d.creator, *clerks[d.agency_id]],
                 kind="dossier.handover",
-                text=text,
+                text=message,
                 url=reverse("dossier-detail", args=[d.pk]),
                 key=f"dossier.handover:{d.pk}",
             )

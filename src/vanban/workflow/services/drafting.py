@@ -25,6 +25,7 @@ from vanban.documents import storage
 from vanban.documents.models import Confidentiality, DocumentType, Urgency
 from vanban.documents.services import Upload
 from vanban.exchange import services as exchange
+from vanban.fields import one_text
 from vanban.orgs.models import Person, Role, Unit
 
 from ..models import (
@@ -51,13 +52,8 @@ def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def _clean(text: str | None, field: str, *, required: bool, max_length: int, label_required: str = "") -> str:
-    text = (text or "").strip()
-    if required and not text:
-        raise _invalid(field, label_required or _("This field is required."))
-    if len(text) > max_length:
-        raise _invalid(field, _("At most %(n)d characters.") % {"n": max_length})
-    return text
+def _clean(value: str | None, field: str, *, required: bool, max_length: int, label_required: str = "") -> str:
+    return one_text(value, field, required=required, max_length=max_length, required_message=label_required)
 
 
 def _active_in_agency(actor: Person | None) -> bool:

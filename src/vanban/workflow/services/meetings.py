@@ -20,6 +20,8 @@ from vanban.audit import services as audit
 from vanban.documents import services as document_services
 from vanban.documents.models import Document, DocumentType
 from vanban.exchange import services as exchange
+from vanban.fields import FieldErrors
+from vanban.fields import text as _text
 from vanban.orgs.models import Agency, Person
 
 from ..models import Meeting, MeetingMaterial, Participant, ScheduleEntry, SchedulePublication
@@ -34,22 +36,6 @@ _CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _text(errors: dict, name: str, value: str | None, *, required: bool, max_length: int) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.setdefault(name, []).append(_("This field is required."))
-    elif len(value) > max_length:
-        errors.setdefault(name, []).append(
-            _("Keep it under %(n)s characters.") % {"n": max_length},
-        )
-    return value
-
-
-def _raise(errors: dict) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
 def _when(meeting: Meeting) -> str:
     return date_format(timezone.localtime(meeting.starts_at), "H:i d/m/Y")
 
@@ -58,17 +44,17 @@ def _url(meeting: Meeting) -> str:
     return reverse("meeting-detail", args=[meeting.pk])
 
 
-def _check_times(errors: dict, starts_at: dt.datetime | None, ends_at: dt.datetime | None, *, new: bool) -> None:
+def _check_times(errors: FieldErrors, starts_at: dt.datetime | None, ends_at: dt.datetime | None, *, new: bool) -> None:
     if starts_at is None:
-        errors.setdefault("starts_at", []).append(_("This field is required."))
+        errors.add("starts_at", _("This field is required."))
         return
     if new and starts_at < timezone.now() - _CLOCK_TOLERANCE:
-        errors.setdefault("starts_at", []).append(_("A meeting cannot start in the past."))
+        errors.add("starts_at", _("A meeting cannot start in the past."))
     if ends_at is not None and ends_at <= starts_at:
-        errors.setdefault("ends_at", []).append(_("The meeting must end after it starts."))
+        errors.add("ends_at", _("The meeting must end after it starts."))
 
 
-def _check_people(errors: dict, name: str, agency_id: int, people: Sequence[Person]) -> list[Person]:
+def _check_people(errors: FieldErrors, name: str, agency_id: int, people: Sequence[Person]) -> list[Person]:
     """People of the agency, active, each once."""
     out, seen = [], set()
     for p in people:
@@ -76,7 +62,7 @@ def _check_people(errors: dict, name: str, agency_id: int, people: Sequence[Pers
             continue
         seen.add(p.pk)
         if not p.is_active or p.agency_id != agency_id:
-            errors.setdefault(name, []).append(_("%(name)s is not in your agency.") % {"name": p.get_full_name()})
+            errors.add(name, _("%(name)s is not in your agency.") % {"name": p.get_full_name()})
             continue
         out.append(p)
     return out
@@ -144,7 +130,7 @@ def create_meeting(
     (each told with a notice) and attaches the agenda's materials."""
     if not selectors.may_create(actor):
         raise PermissionDenied(_("Only the agency's leaders, unit heads and clerks can call a meeting."))
-    errors: dict = {}
+    errors = FieldErrors()
     title = _text(errors, "title", title, required=True, max_length=300)
     agenda = _text(errors, "agenda", agenda, required=False, max_length=10000)
     location = _text(errors, "location", location, required=True, max_length=200)
@@ -152,7 +138,7 @@ def create_meeting(
     if chair is not None:
         _check_people(errors, "chair", actor.agency_id, [chair])
     people = _check_people(errors, "participants", actor.agency_id, participants)
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         meeting = Meeting.objects.create(
             agency_id=actor.agency_id,
@@ -206,14 +192,14 @@ def update_meeting(
     """Change a planned meeting; when its time or place changes, the invitees are told."""
     if not selectors.may_manage(actor, meeting):
         raise PermissionDenied(_("Only the organiser, the clerks and the leaders can change this meeting."))
-    errors: dict = {}
+    errors = FieldErrors()
     title = _text(errors, "title", title, required=True, max_length=300)
     agenda = _text(errors, "agenda", agenda, required=False, max_length=10000)
     location = _text(errors, "location", location, required=True, max_length=200)
     _check_times(errors, starts_at, ends_at, new=starts_at != meeting.starts_at)
     if chair is not None:
         _check_people(errors, "chair", meeting.agency_id, [chair])
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         locked = _locked(meeting)
         _check_planned(locked)
@@ -250,11 +236,11 @@ def add_participants(actor: Person, meeting: Meeting, *, people: Sequence[Person
     """Invite more people of the agency to a planned meeting."""
     if not selectors.may_manage(actor, meeting):
         raise PermissionDenied(_("Only the organiser, the clerks and the leaders can change this meeting."))
-    errors: dict = {}
+    errors = FieldErrors()
     chosen = _check_people(errors, "participants", meeting.agency_id, people)
     if not chosen and not errors:
         errors["participants"] = [_("Choose at least one person.")]
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         locked = _locked(meeting)
         _check_planned(locked)
@@ -331,7 +317,7 @@ def answer(actor: Person, meeting: Meeting, *, accept: bool, note: str = "") -> 
         if not accept and not note:
             raise ValidationError({"note": [_("Give the reason for declining.")]})
         if len(note) > 1000:
-            raise ValidationError({"note": [_("Keep it under %(n)s characters.") % {"n": 1000}]})
+            raise ValidationError({"note": [_("At most %(n)d characters.") % {"n": 1000}]})
         p.answer = Participant.Answer.ACCEPTED if accept else Participant.Answer.DECLINED
         p.note, p.answered_at = note, timezone.now()
         p.save(update_fields=["answer", "note", "answered_at"])
@@ -465,7 +451,7 @@ def _check_schedule_keeper(actor: Person, agency_id: int) -> None:
 
 
 def _entry_values(
-    errors: dict,
+    errors: FieldErrors,
     agency_id: int,
     *,
     day: dt.date | None,
@@ -477,11 +463,11 @@ def _entry_values(
     note: str,
 ) -> dict:
     if day is None:
-        errors.setdefault("day", []).append(_("This field is required."))
+        errors.add("day", _("This field is required."))
     if start_time is None:
-        errors.setdefault("start_time", []).append(_("This field is required."))
+        errors.add("start_time", _("This field is required."))
     elif end_time is not None and end_time <= start_time:
-        errors.setdefault("end_time", []).append(_("The end must be after the start."))
+        errors.add("end_time", _("The end must be after the start."))
     return {
         "day": day,
         "start_time": start_time,
@@ -528,7 +514,7 @@ def add_entry(
     if actor is None or actor.agency_id is None:
         raise PermissionDenied(_("Only the agency's clerks and leaders keep its work schedule."))
     _check_schedule_keeper(actor, actor.agency_id)
-    errors: dict = {}
+    errors = FieldErrors()
     values = _entry_values(
         errors,
         actor.agency_id,
@@ -540,7 +526,7 @@ def add_entry(
         people=people,
         note=note,
     )
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         return _create_entry(actor, values)
 
@@ -559,7 +545,7 @@ def add_entry_from_document(
     _check_schedule_keeper(actor, document.agency_id)
     if not selectors.is_incoming_invitation(document):
         raise ValidationError({"document": [_("Only a received meeting invitation (Giấy mời) goes on the schedule.")]})
-    errors: dict = {}
+    errors = FieldErrors()
     values = _entry_values(
         errors,
         document.agency_id,
@@ -575,7 +561,7 @@ def add_entry_from_document(
         "code": document.code or document.original_code,
         "issuer": document.issuer_name,
     }
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         return _create_entry(actor, values, document=document)
 
@@ -593,7 +579,7 @@ def update_entry(
     note: str = "",
 ) -> ScheduleEntry:
     _check_schedule_keeper(actor, entry.agency_id)
-    errors: dict = {}
+    errors = FieldErrors()
     values = _entry_values(
         errors,
         entry.agency_id,
@@ -605,7 +591,7 @@ def update_entry(
         people=people,
         note=note,
     )
-    _raise(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         locked = ScheduleEntry.objects.select_for_update().get(pk=entry.pk)
         chosen = values.pop("people")
