@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -549,19 +549,34 @@ def store_file(upload: Upload, *, kinds: Sequence[str] | None = None, field: str
     return StoredFile(blob=blob, name=filetypes.safe_name(up.name), kind=sniffed.kind.code, pages=sniffed.pages)
 
 
+def _issued_with_file(document: Document) -> bool:
+    # What the agency issued is what its recipients hold: a change is a new document that replaces
+    # it (exchange: send as the replacement). A paper-only one may still get its scan, once.
+    return document.direction != Direction.INCOMING and document.files.filter(role=DocumentFile.Role.MAIN).exists()
+
+
+def _issued_is_final() -> str:
+    return _("An issued document cannot be changed; issue a new document to replace it.")
+
+
 def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> list[DocumentFile]:
-    """Attach more files to a registered document of the actor's agency."""
+    """Attach more files to a registered incoming document of the actor's agency, or the first
+    file (its scan) to a paper-only document it issued. An issued document's files never change."""
     agency = _acting_agency(actor)
     if document.agency_id != agency.pk:
         raise PermissionDenied(_("Only an agency's clerks can register documents."))
     errors = FieldErrors()
     if not uploads:
         errors.add("file", _("Attach the document's file."))
+    if _issued_with_file(document):
+        errors.add("file", _issued_is_final())
     checked = _check_files(errors, uploads)
     errors.raise_if_any()
     stored = _store_files(checked)
     with transaction.atomic():
         doc = Document.objects.select_for_update().get(pk=document.pk)
+        if _issued_with_file(doc):  # a first scan attached meanwhile
+            raise ValidationError({"file": [_issued_is_final()]})
         has_main = doc.files.filter(role=DocumentFile.Role.MAIN).exists()
         files = _attach(doc, stored, actor, DocumentFile.Role.ATTACHMENT if has_main else DocumentFile.Role.MAIN)
         audit.record(

@@ -4,6 +4,7 @@ import io
 import pikepdf
 import pytest
 from conftest import PASSWORD, django_pdf, pdf_upload
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -200,6 +201,38 @@ def test_add_files_and_download(clerk, province):
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-")
     r = clerk.post(f"/van-ban/{doc.pk}/tep/", {"files": [io.BytesIO(b"")]})
     assert doc.files.count() == 2
+
+
+def test_an_issued_document_cannot_be_changed_but_a_paper_one_gets_its_scan(clerk, province):
+    from vanban.audit.models import Entry
+
+    issued = services.register_outgoing(
+        province.clerk_a,
+        uploads=[pdf_upload("quyet dinh")],
+        doc_type=province.types["QĐ"],
+        subject="Quyết định đã ban hành",
+        signer_name="Phạm Văn Đức",
+    ).document
+    entries = Entry.objects.count()
+    r = clerk.post(f"/van-ban/{issued.pk}/tep/", {"files": [django_pdf("them", "them.pdf")]})
+    assert r.status_code in (200, 302, 400)
+    assert issued.files.count() == 1
+    assert Entry.objects.count() == entries
+    with pytest.raises(ValidationError) as refused:
+        services.add_files(province.clerk_a, issued, [pdf_upload("them")])
+    assert "file" in refused.value.message_dict
+    assert issued.files.count() == 1
+
+    paper = services.register_outgoing(
+        province.clerk_a,
+        uploads=[],
+        doc_type=province.types["QĐ"],
+        subject="Quyết định bản giấy",
+        signer_name="Phạm Văn Đức",
+        delivery_mode="paper",
+    ).document
+    services.add_files(province.clerk_a, paper, [pdf_upload("ban quet")])
+    assert [f.role for f in paper.files.all()] == ["main"]
 
 
 def test_home_counts(clerk, province):
