@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from vanban.orgs import demo
+from vanban.workflow import demo as workflow_demo
 from vanban.orgs.models import Agency
 
 
@@ -46,7 +47,11 @@ class Command(BaseCommand):
         password, from_env = demo_password()
         if not Agency.objects.exists():
             created = demo.load(password)
-            self.stdout.write(f"Loaded the demo province: {created['agencies']} agencies, {created['people']} people.")
+            chains = workflow_demo.load_chains()
+            self.stdout.write(
+                f"Loaded the demo province: {created['agencies']} agencies, {created['people']} people, "
+                f"{chains} approval chains."
+            )
         elif from_env:
             demo.reset_passwords(password)
         call_command("collectstatic", interactive=False, verbosity=0)
