@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from vanban.orgs import demo
-from vanban.workflow import demo as workflow_demo
 from vanban.orgs.models import Agency
+from vanban.workflow import demo as workflow_demo
 
 
 def demo_password() -> tuple[str, bool]:
