@@ -1,7 +1,12 @@
-"""Deadline reminders: the day before the deadline, on the day, and once on the day after for work
-still open. Run hourly by the task worker (`tasks.send_reminders`) and by `vanban workflow remind`.
-Every notice has a key naming the assignment, the kind and the deadline, so any number of runs,
-workers or restarts notify each person once; a changed deadline is a new key and reminds again."""
+"""Reminders of the day, run hourly by the task worker (`tasks.send_reminders`) and by `vanban
+workflow remind`:
+- handling deadlines: the day before, on the day, and once on the day after for work still open;
+- comments asked on a draft: the day before and on the deadline, to reviewers who have not
+  commented since they were asked;
+- meetings: the day before, to invited people who have not declined;
+- dossiers due for hand-over to the archive within 30 days (`dossiers.remind_handover`).
+Every notice has a key naming its object, the kind and the date, so any number of runs, workers
+or restarts notify each person once; a changed deadline is a new key and reminds again."""
 
 from __future__ import annotations
 
@@ -16,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from vanban.orgs.models import Person
 
-from ..models import Assignment, Handler, Notice
-from . import notices
+from ..models import Assignment, CommentRequest, Draft, Handler, Meeting, Notice, Participant
+from . import dossiers, notices
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +100,82 @@ def send_deadline_reminders(today: dt.date) -> dict[str, int]:
     return counts
 
 
+def _notify_counted(people: list[Person], *, kind: str, text: str, url: str, key: str) -> int:
+    """`notices.notify`, returning how many of the notices are new (a rerun adds none)."""
+    with transaction.atomic():
+        before = Notice.objects.filter(key=key).count()
+        notices.notify(people, kind=kind, text=text, url=url, key=key)
+        return Notice.objects.filter(key=key).count() - before
+
+
+def send_comment_reminders(today: dt.date) -> int:
+    """Reviewers asked for comments due tomorrow or today who have not commented on the draft
+    since they were asked. Drafts already issued or in approval no longer wait for comments."""
+    sent = 0
+    requests = (
+        CommentRequest.objects.filter(
+            deadline__in=[today, today + dt.timedelta(days=1)],
+            draft__state__in=[Draft.State.DRAFTING, Draft.State.RETURNED],
+        )
+        .select_related("draft")
+        .prefetch_related("reviewers__person")
+        .order_by("pk")
+    )
+    for r in requests:
+        commented = set(r.draft.comments.filter(created_at__gte=r.created_at).values_list("person_id", flat=True))
+        people = [rv.person for rv in r.reviewers.all() if rv.person_id not in commented]
+        if not people:
+            continue
+        when = "today" if r.deadline == today else "tomorrow"
+        text = (
+            _("Comments are due today on the draft “%(subject)s”.")
+            if when == "today"
+            else _("Comments are due tomorrow on the draft “%(subject)s”.")
+        ) % {"subject": r.draft.subject[:300]}
+        sent += _notify_counted(
+            people,
+            kind=f"drafting.comments_{when}",
+            text=text,
+            url=reverse("draft-detail", args=[r.draft_id]),
+            key=f"comments:{r.pk}:{when}:{r.deadline.isoformat()}",
+        )
+    return sent
+
+
+def send_meeting_reminders(today: dt.date) -> int:
+    """The day before a planned meeting, its invited people who have not declined."""
+    sent = 0
+    tomorrow = today + dt.timedelta(days=1)
+    meetings = (
+        Meeting.objects.filter(state=Meeting.State.PLANNED, starts_at__date=tomorrow)
+        .prefetch_related("participants__person")
+        .order_by("pk")
+    )
+    for m in meetings:
+        people = [
+            pt.person
+            for pt in m.participants.all()
+            if pt.person_id is not None and pt.answer != Participant.Answer.DECLINED
+        ]
+        if not people:
+            continue
+        starts = timezone.localtime(m.starts_at)
+        sent += _notify_counted(
+            people,
+            kind="meeting.tomorrow",
+            text=_("Meeting tomorrow at %(time)s, %(place)s: %(title)s")
+            % {"time": starts.strftime("%H:%M"), "place": m.location or "—", "title": m.title[:300]},
+            url=reverse("meeting-detail", args=[m.pk]),
+            key=f"meeting:{m.pk}:tomorrow:{starts.isoformat()}",
+        )
+    return sent
+
+
 def run_reminders(today: dt.date | None = None) -> dict[str, int]:
-    """All reminders of the day: deadlines, then dossiers due for hand-over (when that area exists)."""
+    """All reminders of the day; returns how many notices were newly written, per kind."""
     today = today or timezone.localdate()
     counts = send_deadline_reminders(today)
-    try:
-        from . import dossiers
-    except ImportError:  # the dossiers area is not built yet
-        dossiers = None
-    remind_handover = getattr(dossiers, "remind_handover", None)
-    if remind_handover is not None:
-        handover = remind_handover(today)
-        counts["handover"] = handover if isinstance(handover, int) else 0
+    counts["comments"] = send_comment_reminders(today)
+    counts["meetings"] = send_meeting_reminders(today)
+    counts["handover"] = dossiers.remind_handover(today)
     return counts

@@ -92,15 +92,56 @@ def test_reassigned_work_reminds_the_person_it_was_handed_to(province):
 
 
 @pytest.mark.django_db
-def test_run_reminders_calls_the_dossiers_handover_when_it_exists(province, monkeypatch):
-    from vanban.workflow import services as services_pkg
+def test_comment_reminders_go_to_reviewers_who_have_not_commented(province):
+    from vanban.workflow.services import drafting
+    from vanban.workflow.tests.test_drafting import new_draft
 
-    calls = []
-    fake = type("Dossiers", (), {"remind_handover": staticmethod(lambda today: calls.append(today) or 2)})
-    monkeypatch.setitem(__import__("sys").modules, "vanban.workflow.services.dossiers", fake)
-    monkeypatch.setattr(services_pkg, "dossiers", fake, raising=False)
-    counts = reminders.run_reminders(DEADLINE)
-    assert calls == [DEADLINE] and counts["handover"] == 2
+    p = province
+    draft = new_draft(p)
+    due = TODAY + 3 * DAY
+    drafting.request_comments(p.specialist_a, draft, people=[p.unithead_a, p.clerk_a], deadline=due)
+    drafting.comment(p.clerk_a, draft, text="Đã xem, thống nhất.")
+    assert reminders.send_comment_reminders(due - 2 * DAY) == 0  # not yet
+    assert reminders.send_comment_reminders(due - DAY) == 1
+    assert reminders.send_comment_reminders(due - DAY) == 0  # once
+    assert reminders.send_comment_reminders(due) == 1
+    rows = Notice.objects.filter(kind__startswith="drafting.comments_")
+    assert set(rows.values_list("person_id", flat=True)) == {p.unithead_a.pk}
+    assert sorted(rows.values_list("kind", flat=True)) == ["drafting.comments_today", "drafting.comments_tomorrow"]
+    assert all(draft.subject in n.text for n in rows)
+
+
+@pytest.mark.django_db
+def test_meeting_reminders_the_day_before_to_who_has_not_declined(province):
+    from django.utils import timezone
+
+    from vanban.workflow.services import meetings
+
+    p = province
+    starts = timezone.make_aware(dt.datetime.combine(TODAY + 5 * DAY, dt.time(8, 30)))
+    m = meetings.create_meeting(
+        p.leader_a,
+        title="Họp giao ban tuần",
+        location="Phòng họp 1",
+        starts_at=starts,
+        participants=[p.specialist_a, p.unithead_a, p.clerk_a],
+    )
+    meetings.answer(p.clerk_a, m, accept=False, note="Đi công tác")
+    assert reminders.send_meeting_reminders(TODAY + 3 * DAY) == 0
+    assert reminders.send_meeting_reminders(TODAY + 4 * DAY) == 2
+    assert reminders.send_meeting_reminders(TODAY + 4 * DAY) == 0
+    rows = Notice.objects.filter(kind="meeting.tomorrow")
+    assert set(rows.values_list("person_id", flat=True)) == {p.specialist_a.pk, p.unithead_a.pk}
+    assert "08:30" in rows.first().text and "Họp giao ban tuần" in rows.first().text
+
+
+@pytest.mark.django_db
+def test_run_reminders_counts_every_kind(province):
+    setup_work(province)
+    counts = reminders.run_reminders(DEADLINE - DAY)
+    assert counts["tomorrow"] == 6
+    assert counts["comments"] == counts["meetings"] == counts["handover"] == 0
+    assert reminders.run_reminders(DEADLINE - DAY)["tomorrow"] == 0
 
 
 @pytest.mark.django_db
