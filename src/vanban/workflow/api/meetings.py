@@ -332,7 +332,9 @@ class ScheduleViewSet(viewsets.GenericViewSet):
         )
 
 
-class ScheduleEntryViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class ScheduleEntryViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """`/api/v1/workflow/schedule-entries/`: lines of the caller's agency's schedule."""
 
     serializer_class = EntrySerializer
@@ -349,6 +351,29 @@ class ScheduleEntryViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, vi
         d["people"] = list(d.get("people", []))
         entry = services.add_entry(request.user, **d)
         return Response(EntrySerializer(entry).data, status=201)
+
+    @extend_schema(summary="Change a schedule entry (clerks and leaders)", responses={200: EntrySerializer, **_ERRORS})
+    def update(self, request, pk=None, partial=False):
+        entry = selectors.get_entry(request.user, pk)
+        s = EntrySerializer(entry, data=request.data, partial=partial)
+        s.is_valid(raise_exception=True)
+        current = {
+            "day": entry.day,
+            "start_time": entry.start_time,
+            "end_time": entry.end_time,
+            "title": entry.title,
+            "location": entry.location,
+            "people": list(entry.people.all()),
+            "note": entry.note,
+        }
+        d = {**current, **s.validated_data}
+        d["people"] = list(d["people"])
+        entry = services.update_entry(request.user, entry, **d)
+        return Response(EntrySerializer(entry).data)
+
+    @extend_schema(summary="Change some fields of a schedule entry", responses={200: EntrySerializer, **_ERRORS})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
 
     @extend_schema(summary="Remove a schedule entry", responses={204: None, 403: _ERRORS[403], 404: _ERRORS[404]})
     def destroy(self, request, pk=None):

@@ -169,6 +169,19 @@ def test_schedule_page_hidden_until_published_then_shown(province):
     assert html.index("Tiếp công dân") < html.index(m.title)  # 07:30 before 14:00
     assert client_for(p.leader_a).get(reverse("schedule")).status_code == 200
     assert specialist.get(reverse("schedule-week", args=[2025, 60])).status_code == 404
+    # Changing an entry: the clerk through its page; a specialist cannot even see the form.
+    edit = reverse("schedule-entry-edit", args=[entry.pk])
+    assert specialist.get(edit).status_code == 404
+    assert specialist.post(edit, {"day": day.isoformat(), "start_time": "09:00", "title": "x"}).status_code == 404
+    assert 'name="title"' in clerk.get(edit).content.decode() and edit in clerk.get(url).content.decode()
+    r = clerk.post(edit, {"day": day.isoformat(), "start_time": "16:00", "end_time": "15:00", "title": "Tiếp dân"})
+    assert r.status_code == 200 and 'name="end_time"' in r.content.decode()  # refused, shown again
+    entry.refresh_from_db()
+    assert (entry.title, entry.start_time) == ("Tiếp công dân", dt.time(7, 30))
+    r = clerk.post(edit, {"day": day.isoformat(), "start_time": "16:00", "title": "Tiếp công dân định kỳ"})
+    assert r.status_code == 302 and r.url == url
+    entry.refresh_from_db()
+    assert (entry.title, entry.start_time, list(entry.people.all())) == ("Tiếp công dân định kỳ", dt.time(16), [])
     assert specialist.post(reverse("schedule-entry-delete", args=[entry.pk])).status_code == 404
     clerk.post(reverse("schedule-entry-delete", args=[entry.pk]))
     assert not ScheduleEntry.objects.exists()
@@ -294,7 +307,14 @@ def test_api_invite_agencies_and_the_schedule(province):
     body = specialist.get(f"/api/v1/workflow/schedule/{y}/{w}/").json()
     rows = next(d["rows"] for d in body["days"] if d["date"] == day)
     assert [(x["title"], x["source"]) for x in rows] == [("Đi cơ sở", "entry"), (m.title, "meeting")]
-    assert specialist.delete(f"/api/v1/workflow/schedule-entries/{entry_pk}/").status_code == 404
+    entry_url = f"/api/v1/workflow/schedule-entries/{entry_pk}/"
+    assert specialist.patch(entry_url, {"title": "y"}, format="json").status_code == 404
+    assert clerk.patch(entry_url, {"start_time": "25:00"}, format="json").status_code == 400
+    r = clerk.patch(entry_url, {"location": "Huyện Cái Bè"}, format="json")
+    assert r.status_code == 200 and (r.json()["location"], r.json()["title"]) == ("Huyện Cái Bè", "Đi cơ sở")
+    assert r.json()["people"] == [p.leader_a.pk]
+    assert ScheduleEntry.objects.get(pk=entry_pk).location == "Huyện Cái Bè"
+    assert specialist.delete(entry_url).status_code == 404
     assert clerk.delete(f"/api/v1/workflow/schedule-entries/{entry_pk}/").status_code == 204
     assert not ScheduleEntry.objects.exists()
     assert specialist.get("/api/v1/workflow/schedule/2025/60/").status_code == 404
@@ -319,5 +339,7 @@ def test_meetings_api_is_in_the_openapi_schema():
         ("/api/v1/workflow/schedule/{year}/{week}/publish/", "post"),
         ("/api/v1/workflow/schedule-entries/", "post"),
         ("/api/v1/workflow/schedule-entries/{id}/", "delete"),
+        ("/api/v1/workflow/schedule-entries/{id}/", "put"),
+        ("/api/v1/workflow/schedule-entries/{id}/", "patch"),
     ):
         assert method in schema["paths"].get(path, {}), (path, sorted(p for p in schema["paths"] if "workflow" in p))

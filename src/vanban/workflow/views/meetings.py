@@ -356,6 +356,40 @@ def entry_add(request):
 
 
 @login_required
+def entry_edit(request, pk):
+    """Change a line of the schedule (clerks and leaders of its agency)."""
+    user = request.user
+    entry = selectors.get_entry(user, pk)
+    if not selectors.runs_schedule(user, entry.agency_id):
+        raise PermissionDenied(_("Only the agency's clerks and leaders keep the work schedule."))
+    if request.method == "POST":
+        form = EntryForm(request.POST, agency_id=entry.agency_id)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.update_entry(user, entry, **{**d, "people": list(d["people"])})
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            else:
+                flash.success(request, _("The entry was changed."))
+                return redirect(_week_url(d["day"]))
+    else:
+        form = EntryForm(
+            agency_id=entry.agency_id,
+            initial={
+                "day": entry.day,
+                "start_time": entry.start_time,
+                "end_time": entry.end_time,
+                "title": entry.title,
+                "location": entry.location,
+                "people": list(entry.people.all()),
+                "note": entry.note,
+            },
+        )
+    return render(request, "workflow/meetings/entry_edit.html", {"entry": entry, "form": form})
+
+
+@login_required
 @require_POST
 def entry_delete(request, pk):
     entry = selectors.get_entry(request.user, pk)
@@ -423,6 +457,7 @@ urlpatterns = [
     path("lich-cong-tac/<int:year>/<int:week>/", schedule, name="schedule-week"),
     path("lich-cong-tac/<int:year>/<int:week>/cong-bo/", schedule_publish, name="schedule-publish"),
     path("lich-cong-tac/muc/", entry_add, name="schedule-entry-add"),
+    path("lich-cong-tac/muc/<int:pk>/sua/", entry_edit, name="schedule-entry-edit"),
     path("lich-cong-tac/muc/<int:pk>/xoa/", entry_delete, name="schedule-entry-delete"),
     path("van-ban/<int:pk>/dua-vao-lich/", document_to_schedule, name="document-to-schedule"),
 ]
