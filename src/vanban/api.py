@@ -10,6 +10,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from vanban.middleware import out_of_range_message
+
+# The largest id a record can have (64-bit keys): a bound for id fields, so an absurd number is
+# refused by the serializer before it reaches the database driver.
+MAX_ID = 2**63 - 1
+
 
 def exception_handler(exc, context):
     """Django's ValidationError (raised by services) becomes a 400 with one list of Vietnamese
@@ -24,4 +30,6 @@ def exception_handler(exc, context):
         return Response({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, OverflowError):  # an id beyond 64 bits reached the database driver
+        return Response({"detail": out_of_range_message()}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

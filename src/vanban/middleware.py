@@ -35,3 +35,25 @@ class RequestSizeLimitMiddleware:
             }
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+def out_of_range_message() -> str:
+    return _("A number in the request is out of range.")
+
+
+class OutOfRangeNumberMiddleware:
+    """A request naming a record by an id beyond 64 bits (e.g. a form's multi-select posted by a
+    script) makes the database driver raise OverflowError — inside Django's own form fields too.
+    That is bad input, not a server fault: answer 400 with a message, nothing was written (the
+    statement never ran)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OverflowError):
+            return HttpResponse(out_of_range_message(), status=400, content_type="text/plain; charset=utf-8")
+        return None

@@ -10,6 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from vanban.api import MAX_ID
 from vanban.documents import selectors as documents
 from vanban.orgs.models import Person, Unit
 
@@ -90,7 +91,7 @@ class DossierInSerializer(serializers.Serializer):
 
 
 class DocumentRefSerializer(serializers.Serializer):
-    document = serializers.IntegerField(help_text="id of a document the caller may read")
+    document = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of a document the caller may read")
 
 
 class CloseSerializer(serializers.Serializer):
@@ -106,7 +107,7 @@ class HandoverSerializer(serializers.ModelSerializer):
 
 
 class HandoverInSerializer(serializers.Serializer):
-    dossiers = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    dossiers = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False)
     handed_on = serializers.DateField()
     received_by = serializers.CharField(max_length=100)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -151,7 +152,7 @@ class DossierViewSet(viewsets.GenericViewSet):
     def list(self, request):
         year = request.query_params.get("year")
         state = request.query_params.get("state") or None
-        qs = selectors.dossiers_for(request.user, year=int(year) if year and year.isdigit() else None, state=state)
+        qs = selectors.dossiers_for(request.user, year=int(year) if year and year.isdecimal() else None, state=state)
         page = self.paginate_queryset(qs)
         if page is not None:
             return self.get_paginated_response(DossierSerializer(page, many=True).data)
@@ -193,6 +194,8 @@ class DossierViewSet(viewsets.GenericViewSet):
     )
     def update(self, request, pk=None):
         d = selectors.get_dossier(request.user, pk)
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": [_("Send the dossier's fields as an object.")]})
         s = DossierInSerializer(data={"year": d.year, **request.data})
         s.is_valid(raise_exception=True)
         changes = dict(s.validated_data)

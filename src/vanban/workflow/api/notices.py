@@ -7,6 +7,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from vanban.api import MAX_ID
+
 from ..models import Notice
 from ..selectors import notices as selectors
 from ..services import notices as services
@@ -20,7 +22,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_null=True,
         default=None,

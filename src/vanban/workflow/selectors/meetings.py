@@ -201,8 +201,15 @@ class WeekSchedule:
         return y, w
 
 
+# The years a work schedule can be about (beyond, the date arithmetic of a week overflows).
+SCHEDULE_YEARS = range(2000, 2101)
+
+
 def monday_of(year: int, week: int) -> dt.date:
-    """The Monday of an ISO week; ValueError for a week that does not exist."""
+    """The Monday of an ISO week; ValueError for a week that does not exist or lies outside
+    SCHEDULE_YEARS."""
+    if year not in SCHEDULE_YEARS:
+        raise ValueError(f"year {year} is outside the schedule's years")
     return dt.date.fromisocalendar(year, week, 1)
 
 

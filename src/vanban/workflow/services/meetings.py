@@ -464,6 +464,12 @@ def _entry_values(
 ) -> dict:
     if day is None:
         errors.add("day", _("This field is required."))
+    elif day.year not in selectors.SCHEDULE_YEARS:
+        errors.add(
+            "day",
+            _("Choose a day between %(first)s and %(last)s.")
+            % {"first": selectors.SCHEDULE_YEARS[0], "last": selectors.SCHEDULE_YEARS[-1]},
+        )
     if start_time is None:
         errors.add("start_time", _("This field is required."))
     elif end_time is not None and end_time <= start_time:
@@ -546,23 +552,31 @@ def add_entry_from_document(
     if not selectors.is_incoming_invitation(document):
         raise ValidationError({"document": [_("Only a received meeting invitation (Giấy mời) goes on the schedule.")]})
     errors = FieldErrors()
+    # A published schedule is read by the whole agency: a confidential invitation shows there
+    # without its subject or sender (those who may read it follow the entry's link).
+    confidential = document.is_confidential
     values = _entry_values(
         errors,
         document.agency_id,
         day=day,
         start_time=start_time,
         end_time=None,
-        title=document.subject[:500],
+        title=_("Meeting (confidential invitation)") if confidential else document.subject[:500],
         location=location,
         people=people,
         note="",
     )
-    values["note"] = _("Invitation %(code)s of %(issuer)s") % {
-        "code": document.code or document.original_code,
-        "issuer": document.issuer_name,
-    }
+    if not confidential:
+        values["note"] = _("Invitation %(code)s of %(issuer)s") % {
+            "code": document.code or "—",
+            "issuer": document.issuer_name,
+        }
     errors.raise_if_any()
     with transaction.atomic():
+        # The invitation's row is the lock: one entry per invitation, however many clicks.
+        list(Document.objects.select_for_update().filter(pk=document.pk).values_list("pk", flat=True))
+        if ScheduleEntry.objects.filter(document=document).exists():
+            raise ValidationError({"document": [_("This invitation is already on the schedule.")]})
         return _create_entry(actor, values, document=document)
 
 
@@ -593,7 +607,9 @@ def update_entry(
     )
     errors.raise_if_any()
     with transaction.atomic():
-        locked = ScheduleEntry.objects.select_for_update().get(pk=entry.pk)
+        locked = ScheduleEntry.objects.select_for_update().filter(pk=entry.pk).first()
+        if locked is None:  # removed meanwhile
+            raise ValidationError({"entry": [_("This entry was removed from the schedule meanwhile.")]})
         chosen = values.pop("people")
         for k, v in values.items():
             setattr(locked, k, v)
