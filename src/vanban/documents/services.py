@@ -131,9 +131,15 @@ def _choice(errors: FieldErrors, name: str, value, choices, default=None):
     return member
 
 
+# No document of the Vietnamese state is older than the state (2 September 1945).
+_EARLIEST_DOCUMENT_DATE = dt.date(1945, 9, 2)
+
+
 def _not_future(errors: FieldErrors, name: str, day: dt.date | None) -> None:
     if day is not None and day > timezone.localdate():
         errors.add(name, _("This date is in the future."))
+    elif day is not None and day < _EARLIEST_DOCUMENT_DATE:
+        errors.add(name, _("This date is too far in the past."))
 
 
 def _check_files(

@@ -138,6 +138,13 @@ def test_future_dates_and_contradictions_refused(province):
     with pytest.raises(ValidationError) as e:
         incoming(province, issued_date=tomorrow)
     assert "issued_date" in e.value.message_dict
+    for too_old in (dt.date(1, 1, 1), dt.date(1945, 9, 1)):
+        for register in (incoming, outgoing):
+            with pytest.raises(ValidationError) as e:
+                register(province, issued_date=too_old)
+            assert "issued_date" in e.value.message_dict
+    assert not Document.objects.exists()
+    assert incoming(province, issued_date=dt.date(1945, 9, 2)).document.issued_date.year == 1945
     with pytest.raises(ValidationError) as e:
         incoming(province, channel="paper", delivery_mode="electronic")
     assert "delivery_mode" in e.value.message_dict

@@ -291,6 +291,10 @@ def close_dossier(actor: Person, dossier: Dossier, *, end_date: dt.date | None =
             raise ValidationError({"end_date": [_("The end date cannot be in the future.")]})
         if end < start:
             raise ValidationError({"end_date": [_("The end date cannot be before the start date.")]})
+        if end.year < d.year:
+            raise ValidationError(
+                {"end_date": [_("The end date cannot be before the dossier's year (%(year)s).") % {"year": d.year}]}
+            )
         d.state, d.start_date, d.end_date, d.closed_at = Dossier.State.CLOSED, start, end, timezone.now()
         d.save(update_fields=["state", "start_date", "end_date", "closed_at"])
         audit.record(actor=actor, action="workflow.dossiers.close", target=d, data=_data(d))

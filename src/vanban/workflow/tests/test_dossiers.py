@@ -221,7 +221,9 @@ def test_close_sets_dates_and_closed_dossiers_are_immutable_until_reopened(provi
 @pytest.mark.django_db
 def test_an_empty_dossier_closes_today(province):
     p = province
-    d = services.close_dossier(p.specialist_a, dossier(p))
+    d = dossier(p)
+    refused(ValidationError, services.close_dossier, p.specialist_a, d, end_date=dt.date(1, 1, 1))
+    d = services.close_dossier(p.specialist_a, d)
     assert (d.start_date, d.end_date) == (TODAY, TODAY)
 
 
@@ -275,7 +277,9 @@ def test_remind_handover_within_30_days_once(province):
     assert Notice.objects.count() == 2
     # Handed over, or still open: no reminder.
     services.hand_over(p.clerk_a, [d], handed_on=TODAY, received_by="Lưu trữ")
-    other = services.close_dossier(p.specialist_a, dossier(p, notation="02"), end_date=TODAY - dt.timedelta(days=400))
+    other = services.close_dossier(
+        p.specialist_a, dossier(p, notation="02", year=YEAR - 2), end_date=TODAY - dt.timedelta(days=400)
+    )
     services.reopen(p.specialist_a, other)
     Notice.objects.all().delete()
     assert services.remind_handover(TODAY + dt.timedelta(days=400)) == 0
