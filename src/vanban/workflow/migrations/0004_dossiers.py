@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import django.db.models.functions.text
 from django.db import migrations, models
 
 
@@ -75,7 +76,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='dossier',
-            constraint=models.UniqueConstraint(fields=('agency', 'year', 'notation'), name='workflow_dossier_notation_unique'),
+            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('notation'), 'agency', 'year', name='workflow_dossier_notation_unique'),
         ),
         migrations.AddConstraint(
             model_name='dossier',

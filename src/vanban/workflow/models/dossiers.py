@@ -9,6 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 __all__ = ["Dossier", "DossierItem", "Handover"]
@@ -84,7 +85,9 @@ class Dossier(models.Model):
     class Meta:
         ordering = ["-year", "notation"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "year", "notation"], name="workflow_dossier_notation_unique"),
+            # "01.VP" and "01.vp" are one notation (the service compares without case; this guards
+            # two people opening them at once).
+            models.UniqueConstraint(Lower("notation"), "agency", "year", name="workflow_dossier_notation_unique"),
             # Handed over exactly when it belongs to a hand-over.
             models.CheckConstraint(
                 condition=Q(state="handed_over", handover__isnull=False) | (~Q(state="handed_over") & Q(handover=None)),

@@ -362,3 +362,22 @@ def test_two_people_filing_at_once_get_distinct_ordinals_and_hand_over_once():
     hand = lambda who: services.hand_over(who, [fresh()], handed_on=TODAY, received_by="Lưu trữ")  # noqa: E731
     assert both([(p.clerk_a.username, hand), (p.leader_a.username, hand)]) == ["ok", "refused"]
     assert Handover.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_one_notation_in_two_cases(province):
+    """The last guard when two people open "01.CNTT" and "01.cntt" at the same moment."""
+    from django.db import IntegrityError
+
+    p = province
+    d = dossier(p)
+    with pytest.raises(IntegrityError):
+        Dossier.objects.create(
+            agency=d.agency,
+            year=d.year,
+            notation=d.notation.lower(),
+            title="x",
+            maintenance=d.maintenance,
+            creator=p.specialist_a,
+        )
+    assert Dossier.objects.count() == 1
