@@ -8,8 +8,8 @@ set -euo pipefail
 mode="${1:-run}"
 cd "$(dirname "$0")/.."
 
-run_pkgs=(gettext fonts-liberation2 fonts-noto-core fonts-dejavu-core)
-test_pkgs=(chromium)
+run_pkgs=(gettext fonts-liberation2 fonts-noto-core fonts-dejavu-core softhsm2)
+test_pkgs=(chromium poppler-utils)
 
 want=("${run_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
