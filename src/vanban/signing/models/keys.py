@@ -4,6 +4,8 @@ and certificates, and certificates trusted for verification (peers' systems)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+__all__ = ["AgencyKey", "Authority", "TrustedCertificate"]
+
 
 class Authority(models.Model):
     """A certificate authority whose key this installation holds (the demo province CA)."""
