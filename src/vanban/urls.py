@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("vanban.orgs.urls")),
     path("", include("vanban.exchange.urls")),
     path("", include("vanban.workflow.urls")),
+    path("", include("vanban.signing.urls")),
+    path("", include("vanban.signing.urls_checks")),
     path("api/v1/", include("vanban.documents.api_urls")),
     path("api/v1/", include("vanban.orgs.api_urls")),
     path("api/v1/", include("vanban.exchange.api_urls")),

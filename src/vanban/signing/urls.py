@@ -1,0 +1,3 @@
+"""Public PKI services (timestamps, CRLs, OCSP) and the administrators' key pages."""
+
+urlpatterns: list = []

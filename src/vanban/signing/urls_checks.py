@@ -1,0 +1,3 @@
+"""Pages of signature verification results."""
+
+urlpatterns: list = []
