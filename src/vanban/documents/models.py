@@ -312,3 +312,22 @@ class DocumentFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FileRevision(models.Model):
+    """An earlier revision of a file: its bytes before an incremental update (a signature) was
+    appended. The file's current blob always starts with every earlier revision's bytes."""
+
+    file = models.ForeignKey(DocumentFile, on_delete=models.PROTECT, related_name="revisions")
+    blob = models.ForeignKey(StoredBlob, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=100)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["file", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}: {self.blob_id[:12]} ({self.reason})"

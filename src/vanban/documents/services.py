@@ -10,6 +10,7 @@ reachable through a row written in a committed transaction).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -36,6 +37,7 @@ from .models import (
     DocumentAccess,
     DocumentFile,
     DocumentType,
+    FileRevision,
     HandlingStatus,
     NumberCounter,
     StoredBlob,
@@ -589,6 +591,34 @@ def add_files(actor: Person, document: Document, uploads: Sequence[Upload]) -> l
             actor=actor, action="document.add_files", target=doc, data={"files": [[f.name, f.blob_id] for f in files]}
         )
     return files
+
+
+def append_revision(actor: Person | None, file: DocumentFile, data: bytes, *, reason: str) -> DocumentFile:
+    """Make `data` the file's current content when it only APPENDS to the current bytes (an
+    incremental update, such as a PDF signature): what was there before is kept byte for byte, so
+    earlier signatures stay valid and the earlier revision stays provable. Anything else is
+    refused: a document's content is never rewritten. The earlier blob is kept as a FileRevision."""
+    current = storage.read_verified(file.blob_id)
+    if len(data) <= len(current) or not data.startswith(current):
+        raise ValidationError({"file": [_("A new revision may only add to the file; its content was changed.")]})
+    d = storage.digest(io.BytesIO(data))
+    storage.put(io.BytesIO(data), d)
+    with transaction.atomic():
+        locked = DocumentFile.objects.select_for_update().get(pk=file.pk)
+        if locked.blob_id != file.blob_id:  # someone appended meanwhile: the caller starts again
+            raise ValidationError({"file": [_("The file changed meanwhile; try again.")]})
+        mime = StoredBlob.objects.filter(pk=locked.blob_id).values_list("mime", flat=True).get()
+        StoredBlob.objects.get_or_create(sha256=d.sha256, defaults={"size": d.size, "mime": mime})
+        FileRevision.objects.create(file=locked, blob_id=locked.blob_id, reason=reason[:100], replaced_by=actor)
+        DocumentFile.objects.filter(pk=locked.pk).update(blob_id=d.sha256)
+        audit.record(
+            actor=actor,
+            action="document.file_revision",
+            target=locked.document,
+            data={"file": locked.pk, "before": locked.blob_id, "after": d.sha256, "reason": reason},
+        )
+    file.blob_id = d.sha256
+    return file
 
 
 # --- changes the sender asks for (exchange) -------------------------------------------------

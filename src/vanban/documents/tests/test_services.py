@@ -168,3 +168,28 @@ def test_same_content_stored_once(province):
     b = incoming(province, uploads=[pdf_upload("same")], original_code="16/QĐ-UBND").document
     assert a.files.get().blob_id == b.files.get().blob_id
     assert StoredBlob.objects.count() == 1 and DocumentFile.objects.count() == 2
+
+
+def test_a_revision_only_appends_and_keeps_the_earlier_bytes(province):
+    from vanban.audit.models import Entry
+    from vanban.documents import storage
+    from vanban.documents.models import FileRevision
+
+    doc = outgoing(province).document
+    f = doc.files.get()
+    before = storage.read_verified(f.blob_id)
+    first_blob = f.blob_id
+    for changed in (before[:-1] + b"X", before[:-10], before, b"%PDF-1.7 other"):
+        with pytest.raises(ValidationError):
+            services.append_revision(province.clerk_a, f, changed, reason="signature")
+    assert DocumentFile.objects.get(pk=f.pk).blob_id == first_blob and not FileRevision.objects.exists()
+    services.append_revision(province.clerk_a, f, before + b"\n% signature\n", reason="signature")
+    f = DocumentFile.objects.get(pk=f.pk)
+    assert storage.read_verified(f.blob_id) == before + b"\n% signature\n"
+    (rev,) = FileRevision.objects.filter(file=f)
+    assert (rev.blob_id, rev.reason, rev.replaced_by) == (first_blob, "signature", province.clerk_a)
+    assert Entry.objects.filter(action="document.file_revision").count() == 1
+    stale = DocumentFile.objects.get(pk=f.pk)
+    stale.blob_id = first_blob  # someone else appended since this copy was read
+    with pytest.raises(ValidationError):
+        services.append_revision(province.clerk_a, stale, before + b"\n% other\n", reason="signature")
