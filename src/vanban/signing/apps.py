@@ -6,3 +6,13 @@ class SigningConfig(AppConfig):
     name = "vanban.signing"
     label = "signing"
     verbose_name = _("Keys, certificates and signatures")
+
+    def ready(self):
+        from vanban.documents import panels
+        from vanban.documents.services import document_registered
+
+        from . import tasks, views_checks
+
+        document_registered.connect(tasks.on_document_registered, dispatch_uid="signing.verify_on_arrival")
+        panels.register(views_checks.document_panel, order=15)
+        panels.describe_actions({"signing.check_signatures": _("Digital signatures checked")})
