@@ -48,6 +48,11 @@ from .models import (
 # kpi) to react: document_registered(sender=Document, document=..., actor=...).
 document_registered = Signal()
 
+# Sent INSIDE the transaction that stores new file content (registration, added files, a new
+# revision), for work that must be queued atomically with it — a receiver that enqueues a task in
+# the database queue can never lose it: files_stored(sender=Document, document=..., files=[...]).
+files_stored = Signal()
+
 # Clock skew tolerated between a client's clock and ours for "not in the future" checks.
 _FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -181,7 +186,9 @@ def _attach(document: Document, stored, actor: Person | None, first_role=Documen
         )
         for i, (up, s, d) in enumerate(stored)
     ]
-    return DocumentFile.objects.bulk_create(files)
+    files = DocumentFile.objects.bulk_create(files)
+    files_stored.send(sender=Document, document=document, files=files)
+    return files
 
 
 # Hot statements of every registration, written out once (the ORM's query building costs more
@@ -611,6 +618,8 @@ def append_revision(actor: Person | None, file: DocumentFile, data: bytes, *, re
         StoredBlob.objects.get_or_create(sha256=d.sha256, defaults={"size": d.size, "mime": mime})
         FileRevision.objects.create(file=locked, blob_id=locked.blob_id, reason=reason[:100], replaced_by=actor)
         DocumentFile.objects.filter(pk=locked.pk).update(blob_id=d.sha256)
+        locked.blob_id = d.sha256
+        files_stored.send(sender=Document, document=locked.document, files=[locked])
         audit.record(
             actor=actor,
             action="document.file_revision",

@@ -9,10 +9,10 @@ class SigningConfig(AppConfig):
 
     def ready(self):
         from vanban.documents import panels
-        from vanban.documents.services import document_registered
+        from vanban.documents.services import files_stored
 
         from . import tasks, views_checks
 
-        document_registered.connect(tasks.on_document_registered, dispatch_uid="signing.verify_on_arrival")
+        files_stored.connect(tasks.on_files_stored, dispatch_uid="signing.verify_on_arrival")
         panels.register(views_checks.document_panel, order=15)
         panels.describe_actions({"signing.check_signatures": _("Digital signatures checked")})

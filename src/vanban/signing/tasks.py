@@ -17,9 +17,10 @@ def verify_document(document_id: int) -> dict:
     return {str(c.file_id): c.verdict for c in verification.check_document(document)}
 
 
-def on_document_registered(sender, document, actor=None, **kwargs) -> None:
-    """`documents.services.document_registered` receiver (sent on commit): queue the check of the
-    new document's PDF files. The queue is a database table, so a check survives a restart; the
-    request that registered the document never waits for it."""
-    if document.files.filter(blob__mime=verification.PDF_MIME).exists():
+def on_files_stored(sender, document, files, **kwargs) -> None:
+    """`documents.services.files_stored` receiver, run INSIDE the transaction that stored the
+    files (registration, added files, a signature's new revision): the check of the PDFs is queued
+    in the same transaction, so it exists exactly when the files do and no crash can lose it."""
+    # A stored file's extension agrees with its content (documents.filetypes checks both).
+    if any(f.name.lower().endswith(".pdf") for f in files):
         verify_document.enqueue(document.pk)

@@ -1,7 +1,8 @@
 """Verification of documents' PDF signatures, the Django side: read a file from the store, check it
 with `verify.verify_pdf` against the installation's trust roots, store the result (`FileCheck`,
-latest wins). Called on arrival (the `document_registered` signal enqueues `tasks.verify_document`),
-on upload (the lead wires it), by a clerk's "check again", and by `vanban signature verify`.
+latest wins). Queued whenever PDF content is stored — registration, added files, a signature's new
+revision — by `documents.services.files_stored` (sent inside that transaction, so the check cannot
+be lost); run by a clerk's "check again", and by `vanban signature verify`.
 
 Only PDF files are checked: other formats carry no PAdES signature and get no row (the badge says
 nothing for them). A PDF that cannot be read (the file store refused it, or `verify.Unreadable`)

@@ -1,8 +1,9 @@
-"""The Django side of verification: checks stored on arrival (the document_registered hook and
+"""The Django side of verification: checks stored on arrival (the files_stored hook and
 its task), the badge and the detail page, a clerk's "check again", `vanban signature verify`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 
@@ -35,7 +36,7 @@ def signed_pdf(hierarchy):  # noqa: F811
 
 def _register(province, files: list[tuple[str, bytes]], capture):
     uploads = [documents.Upload(io.BytesIO(data), name, len(data)) for name, data in files]
-    with capture(execute=True):
+    with capture(execute=True) if capture else contextlib.nullcontext():
         reg = documents.register_incoming(
             province.clerk_a,
             uploads=uploads,
@@ -75,6 +76,25 @@ def test_registering_a_signed_pdf_queues_a_check_that_stores_the_verdict(
 def test_a_document_without_pdf_queues_nothing(province, trusted, django_capture_on_commit_callbacks):
     _register(province, [("anh.png", png())], django_capture_on_commit_callbacks)
     assert not DBTaskResult.objects.filter(task_path="vanban.signing.tasks.verify_document").exists()
+
+
+def test_the_check_is_queued_with_the_files_and_never_without_them(province, trusted, signed_pdf):
+    """Queued inside the transaction that stores the files: added files are checked too, and a
+    registration that rolls back leaves no check behind (nor a check lost after a commit)."""
+    from django.db import transaction
+
+    from vanban.documents.services import Upload, add_files
+
+    queued = DBTaskResult.objects.filter(task_path="vanban.signing.tasks.verify_document")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        doc = _register(province, [("cong-van.pdf", signed_pdf)], None)
+        assert queued.count() == 1  # already there, in the same transaction
+        raise RuntimeError("the registration fails after storing its files")
+    assert not queued.exists()
+    doc = _register(province, [("anh.png", png())], None)
+    assert not queued.exists()
+    add_files(province.clerk_a, doc, [Upload(io.BytesIO(signed_pdf), "phu-luc.pdf", len(signed_pdf))])
+    assert [r.args_kwargs["args"] for r in queued] == [[doc.pk]]
 
 
 def test_untrusted_when_the_root_is_not_configured(province, hierarchy, signed_pdf):  # noqa: F811
