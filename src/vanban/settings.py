@@ -201,6 +201,12 @@ FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 VANBAN = {
+    # Where this installation is reached by others (certificates point to its CRL, OCSP and
+    # timestamp services); the timestamp authority to use when another one is configured; the
+    # PKCS#11 libraries an administrator may register tokens with (colon-separated paths).
+    "PUBLIC_URL": env("PUBLIC_URL", ""),
+    "TSA_URL": env("TSA_URL", ""),
+    "PKCS11_LIBRARIES": [p for p in (env("PKCS11_LIBRARIES", "") or "/usr/lib/softhsm/libsofthsm2.so").split(":") if p],
     # Largest accepted document file.
     "MAX_UPLOAD_BYTES": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
     # Letter code of the province in agency identifier codes (QCVN 102:2016). Tiền Giang is

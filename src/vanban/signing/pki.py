@@ -38,11 +38,18 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
 
 
+def fit(text: str, limit: int = 64) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (X.520 bounds CN and O by 64; Vietnamese letters
+    take 2–3 bytes each), never inside a character."""
+    data = text.encode()[:limit]
+    return data.decode(errors="ignore").rstrip()
+
+
 def name(common_name: str, *, organization: str = "", identifier: str = "", email: str = "") -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
     if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]))
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, fit(organization)))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, fit(common_name)))
     if identifier:
         attrs.append(x509.NameAttribute(NameOID.USER_ID, identifier))
     if email:

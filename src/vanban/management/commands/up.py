@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand
 
 from vanban.orgs import demo
 from vanban.orgs.models import Agency
+from vanban.signing import services as signing
+from vanban.signing.models import SigningIdentity
 from vanban.workflow import demo as workflow_demo
 
 
@@ -54,6 +56,14 @@ class Command(BaseCommand):
             )
         elif from_env:
             demo.reset_passwords(password)
+        if not SigningIdentity.objects.exists():
+            # Signatures need certificates, a timestamp authority and revocation data: the demo
+            # PKI, served by this installation, until real certificates are imported.
+            base_url = os.environ.get("VANBAN_PUBLIC_URL") or f"http://localhost:{port}"
+            made = signing.demo_pki(base_url=base_url)
+            self.stdout.write(
+                f"Set up the demo PKI: {made['people']} leaders' and {made['agencies']} agencies' certificates."
+            )
         call_command("collectstatic", interactive=False, verbosity=0)
 
         # HTTPS when given a certificate (other systems POST packages to /api/v1/exchange/inbox/).
