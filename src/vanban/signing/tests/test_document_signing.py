@@ -1,0 +1,160 @@
+"""Signing documents: the leader signs the main PDF, the clerk signs as the agency (seal on the
+main PDF, text stamp on each attachment); every signature an incremental update, recorded, audited
+and verified valid; every refusal changes nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import pdf_upload
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from vanban.audit.models import Entry
+from vanban.documents import services as documents
+from vanban.documents import storage
+from vanban.documents.models import DocumentFile, FileRevision
+from vanban.signing import document_signing as signing
+from vanban.signing import services, verification
+from vanban.signing.models import DocumentSignature
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pki(province):
+    services.demo_pki(base_url="http://vanban.test")
+    return province
+
+
+def issued(p, *, attachments: int = 0):
+    uploads = [pdf_upload("Cong van so 12")] + [pdf_upload(f"Phu luc {i}") for i in range(attachments)]
+    return documents.register_outgoing(
+        p.clerk_a,
+        uploads=uploads,
+        doc_type=p.types["cong-van"],
+        unit=p.a_vp,
+        subject="Về việc triển khai chữ ký số",
+        signer_name=p.leader_a.get_full_name(),
+        signer_position="Giám đốc",
+    ).document
+
+
+def state() -> tuple:
+    return (
+        tuple(DocumentFile.objects.order_by("pk").values_list("pk", "blob_id")),
+        DocumentSignature.objects.count(),
+        FileRevision.objects.count(),
+        Entry.objects.filter(action__startswith="signing.sign").count(),
+    )
+
+
+def refused(exc_type, fn, *args, **kw):
+    before = state()
+    with pytest.raises(exc_type) as info:
+        fn(*args, **kw)
+    assert state() == before
+    return info.value
+
+
+def test_leader_then_agency_both_valid_incremental_and_recorded(pki):
+    p = pki
+    doc = issued(p, attachments=1)
+    main, attachment = doc.files.order_by("pk")
+    original = storage.read_verified(main.blob_id)
+
+    row = signing.sign_document(p.leader_a, doc, authority_prefix="KT. GIÁM ĐỐC", position="PHÓ GIÁM ĐỐC")
+    main.refresh_from_db()
+    after_leader = storage.read_verified(main.blob_id)
+    assert after_leader.startswith(original) and len(after_leader) > len(original)
+    assert (row.kind, row.signed_by, row.agency, row.timestamped) == ("person", p.leader_a, None, True)
+    assert row.blob_before == FileRevision.objects.get(file=main).blob_id and row.blob_after == main.blob_id
+
+    rows = signing.seal_document(p.clerk_a, doc)
+    assert [r.kind for r in rows] == ["seal", "attachment"]
+    assert all(r.agency == p.a and r.signed_by == p.clerk_a and r.timestamped for r in rows)
+    main.refresh_from_db()
+    attachment.refresh_from_db()
+    assert storage.read_verified(main.blob_id).startswith(after_leader)
+
+    # Verified like any PDF entering the system: both signatures of the main file valid.
+    report = verification.check_bytes(storage.read_verified(main.blob_id))
+    assert report.verdict == "valid" and len(report.signatures) == 2
+    assert verification.check_bytes(storage.read_verified(attachment.blob_id)).verdict == "valid"
+    assert Entry.objects.filter(action="signing.sign_person").count() == 1
+    assert Entry.objects.filter(action__in=["signing.sign_seal", "signing.sign_attachment"]).count() == 2
+
+
+def test_who_may_sign_and_in_which_order(pki):
+    p = pki
+    doc = issued(p)
+    # The seal comes after the competent person.
+    refused(ValidationError, signing.seal_document, p.clerk_a, doc)
+    # Nobody signs with another's certificate: a person without one is refused.
+    refused(PermissionDenied, signing.sign_document, p.specialist_a, doc)
+    # Another agency's people do not sign this agency's documents.
+    refused(PermissionDenied, signing.sign_document, p.clerk_b, doc)
+    refused(ValidationError, signing.sign_document, p.leader_a, doc, authority_prefix="Thay mặt")
+    signing.sign_document(p.leader_a, doc)
+    refused(ValidationError, signing.sign_document, p.leader_a, doc)  # once
+    # Only clerks apply the seal.
+    refused(PermissionDenied, signing.seal_document, p.leader_a, doc)
+    signing.seal_document(p.clerk_a, doc)
+    refused(ValidationError, signing.seal_document, p.clerk_a, doc)  # once
+
+
+def test_incoming_documents_are_not_signed_here(pki):
+    p = pki
+    doc = documents.register_incoming(
+        p.clerk_a,
+        uploads=[pdf_upload("den")],
+        doc_type=p.types["cong-van"],
+        subject="Văn bản đến",
+        issuer_name="Sở Tài chính",
+        original_code="5/STC-VP",
+        issued_date=timezone.localdate(),
+    ).document
+    refused(PermissionDenied, signing.sign_document, p.leader_a, doc)
+
+
+def test_a_revoked_certificate_cannot_sign(pki):
+    p = pki
+    doc = issued(p)
+    services.revoke(p.superuser, services.identity_of_person(p.leader_a), reason="key_compromise")
+    refused(PermissionDenied, signing.sign_document, p.leader_a, doc)
+
+
+def test_without_a_timestamp_authority_nothing_is_signed(province):
+    p = province
+    # A certificate exists, but no demo TSA and no VANBAN_TSA_URL.
+    from vanban.signing import pki as pki_module
+
+    root = pki_module.make_root("Root")
+    ca = pki_module.make_issuing_ca(root, "CA")
+    leaf = pki_module.issue_signer(ca, p.leader_a.get_full_name(), organization="Sở")
+    import cryptography.hazmat.primitives.serialization as ser
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    data = pkcs12.serialize_key_and_certificates(
+        b"leader", leaf.key, leaf.certificate, [ca.certificate], ser.BestAvailableEncryption(b"pw")
+    )
+    services.import_pkcs12(p.superuser, owner_person=p.leader_a, data=data, password="pw")
+    doc = issued(p)
+    refused(ValidationError, signing.sign_document, p.leader_a, doc)
+
+
+def test_a_damaged_pdf_is_refused_and_nothing_stored(pki):
+    p = pki
+    doc = issued(p)
+    main = doc.files.get()
+    data = storage.read_verified(main.blob_id)
+    # A paper-only document's scan that is not a readable PDF cannot reach here (uploads are
+    # checked), so damage the stored revision's copy the signer reads instead.
+    d = storage.digest(io.BytesIO(data[: len(data) // 2]))
+    storage.put(io.BytesIO(data[: len(data) // 2]), d)
+    from vanban.documents.models import StoredBlob
+
+    StoredBlob.objects.create(sha256=d.sha256, size=d.size, mime="application/pdf")
+    DocumentFile.objects.filter(pk=main.pk).update(blob_id=d.sha256)
+    refused(ValidationError, signing.sign_document, p.leader_a, doc)
