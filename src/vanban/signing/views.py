@@ -224,3 +224,101 @@ def trust_roots(request):
         "signing/trust_roots.html",
         {"roots": selectors.trust_roots_for_admin(request.user), "form": form, "can_add": request.user.is_superuser},
     )
+
+
+# --- signing documents (the document page's "Digital signatures" card) ------------------------
+
+
+class SignForm(forms.Form):
+    authority_prefix = forms.CharField(
+        required=False,
+        max_length=100,
+        label=gettext_lazy("Authority line"),
+        help_text=gettext_lazy("When signing on behalf of someone: e.g. KT. GIÁM ĐỐC, TM. ỦY BAN NHÂN DÂN."),
+    )
+    position = forms.CharField(required=False, max_length=100, label=gettext_lazy("Position"))
+    pin = forms.CharField(
+        required=False,
+        label=gettext_lazy("Token PIN"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+class SealForm(forms.Form):
+    pin = forms.CharField(
+        required=False,
+        label=gettext_lazy("Token PIN"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+def signing_actions(request, doc) -> dict:
+    """What the reader may do on this document's signatures, for the card on its page."""
+    from . import document_signing
+
+    user = request.user
+    out = {"signatures": document_signing.signatures_of(doc), "sign_form": None, "seal_form": None}
+    if doc.agency_id != user.agency_id or doc.direction == "incoming":
+        return out
+    own = services.identity_of_person(user)
+    if own is not None and not any(s.signed_by_id == user.pk and s.kind == "person" for s in out["signatures"]):
+        form = SignForm(initial={"position": user.position})
+        if own.kind != SigningIdentity.Kind.PKCS11:
+            del form.fields["pin"]
+        out["sign_form"] = form
+    if user.has_role(Role.CLERK) and document_signing.person_has_signed(doc):
+        seal = services.seal_of_agency(user.agency)
+        sealed = any(s.kind == "seal" for s in out["signatures"])
+        if seal is not None and not sealed:
+            form = SealForm()
+            if seal.kind != SigningIdentity.Kind.PKCS11:
+                del form.fields["pin"]
+            out["seal_form"] = form
+    return out
+
+
+def _document_for_signing(request, pk):
+    from vanban.documents import selectors as documents
+
+    return documents.get_document(request.user, pk)
+
+
+@login_required
+@require_POST
+def document_sign(request, pk):
+    from . import document_signing
+
+    doc = _document_for_signing(request, pk)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            document_signing.sign_document(
+                request.user,
+                doc,
+                authority_prefix=d["authority_prefix"],
+                position=d["position"] or None,
+                pin=d.get("pin") or None,
+            )
+        except ValidationError as exc:
+            _flash_errors(request, exc)
+        else:
+            flash.success(request, _("You signed the document."))
+    return redirect("document-detail", pk=doc.pk)
+
+
+@login_required
+@require_POST
+def document_seal(request, pk):
+    from . import document_signing
+
+    doc = _document_for_signing(request, pk)
+    form = SealForm(request.POST)
+    if form.is_valid():
+        try:
+            rows = document_signing.seal_document(request.user, doc, pin=form.cleaned_data.get("pin") or None)
+        except ValidationError as exc:
+            _flash_errors(request, exc)
+        else:
+            flash.success(request, _("The agency signed %(n)d file(s).") % {"n": len(rows)})
+    return redirect("document-detail", pk=doc.pk)

@@ -65,9 +65,12 @@ def _is_clerk(user, document) -> bool:
 
 def document_panel(request, doc):
     """Per PDF file of the document, a badge with its latest verdict linking to the details."""
+    from .views import signing_actions
+
     rows = verification.latest_pdf_checks(doc)
     if not rows:
         return None
+    actions = signing_actions(request, doc)
     items = [
         {
             "file": f,
@@ -76,7 +79,7 @@ def document_panel(request, doc):
         }
         for f, check in rows
     ]
-    return render_to_string("signing/checks/_panel.html", {"doc": doc, "items": items}, request=request)
+    return render_to_string("signing/checks/_panel.html", {"doc": doc, "items": items, **actions}, request=request)
 
 
 def _when(value: str | None):

@@ -158,3 +158,34 @@ def test_a_damaged_pdf_is_refused_and_nothing_stored(pki):
     StoredBlob.objects.create(sha256=d.sha256, size=d.size, mime="application/pdf")
     DocumentFile.objects.filter(pk=main.pk).update(blob_id=d.sha256)
     refused(ValidationError, signing.sign_document, p.leader_a, doc)
+
+
+def _client(person):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(person)
+    return c
+
+
+def test_signing_from_the_document_page(pki):
+    p = pki
+    doc = issued(p, attachments=1)
+    url = f"/van-ban/{doc.pk}/"
+    leader, clerk, specialist = _client(p.leader_a), _client(p.clerk_a), _client(p.specialist_a)
+    assert 'name="sign"' in leader.get(url).content.decode()
+    assert 'name="seal"' not in clerk.get(url).content.decode()  # the person signs first
+    assert specialist.post(f"/van-ban/{doc.pk}/ky-so/").status_code == 404  # not theirs to read
+    assert not DocumentSignature.objects.exists()
+
+    r = leader.post(f"/van-ban/{doc.pk}/ky-so/", {"authority_prefix": "KT. GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC"})
+    assert r.status_code == 302 and DocumentSignature.objects.get().signed_by == p.leader_a
+    assert 'name="sign"' not in leader.get(url).content.decode()  # once
+    body = clerk.get(url).content.decode()
+    assert 'name="seal"' in body
+    assert clerk.post(f"/van-ban/{doc.pk}/ky-so-co-quan/").status_code == 302
+    assert sorted(DocumentSignature.objects.values_list("kind", flat=True)) == ["attachment", "person", "seal"]
+    body = clerk.get(url).content.decode()
+    assert 'name="seal"' not in body and body.count('data-kind="') == 3
+    # Another agency cannot even see the document.
+    assert _client(p.clerk_b).post(f"/van-ban/{doc.pk}/ky-so-co-quan/").status_code == 404
