@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("vanban.orgs.api_urls")),
     path("api/v1/", include("vanban.exchange.api_urls")),
     path("api/v1/", include("vanban.workflow.api_urls")),
+    path("api/v1/", include("vanban.signing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -189,3 +189,34 @@ def test_signing_from_the_document_page(pki):
     assert 'name="seal"' not in body and body.count('data-kind="') == 3
     # Another agency cannot even see the document.
     assert _client(p.clerk_b).post(f"/van-ban/{doc.pk}/ky-so-co-quan/").status_code == 404
+
+
+def test_signing_through_the_api_and_the_schema(pki):
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+    from rest_framework.test import APIClient
+
+    p = pki
+    doc = issued(p)
+
+    def api(person):
+        c = APIClient()
+        c.force_authenticate(person)
+        return c
+
+    base = f"/api/v1/signing/documents/{doc.pk}/"
+    assert api(p.clerk_a).post(base + "seal/", {}, format="json").status_code == 400  # person first
+    assert api(p.clerk_b).post(base + "sign/", {}, format="json").status_code == 404
+    r = api(p.leader_a).post(base + "sign/", {"authority_prefix": "Thay mặt"}, format="json")
+    assert r.status_code == 400 and "authority_prefix" in r.json()
+    r = api(p.leader_a).post(base + "sign/", {"position": "GIÁM ĐỐC"}, format="json")
+    assert r.status_code == 200 and [s["kind"] for s in r.json()["signatures"]] == ["person"]
+    assert api(p.leader_a).post(base + "seal/", {}, format="json").status_code == 403
+    r = api(p.clerk_a).post(base + "seal/", {}, format="json")
+    assert r.status_code == 200 and [s["kind"] for s in r.json()["signatures"]] == ["person", "seal"]
+    assert api(p.clerk_a).get(base).json()["signatures"][1]["agency"] == p.a.name
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    for path in ("/api/v1/signing/documents/{id}/sign/", "/api/v1/signing/documents/{id}/seal/"):
+        assert "post" in schema["paths"][path]
