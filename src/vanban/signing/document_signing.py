@@ -198,6 +198,44 @@ def _record(actor: Person, document: Document, file: DocumentFile, signed: Signe
     )
 
 
+def record_issued_signature(actor: Person, document: Document, version) -> DocumentSignature:
+    """Record, on a document just issued from a draft, the signature its last approver made on
+    the draft (`version` is the signed draft version: its PDF is the document's main file)."""
+    file = document.files.get(role=DocumentFile.Role.MAIN)
+    if file.blob_id != version.blob_id:  # the issued file must be the signed PDF, unchanged
+        raise ValidationError({"file": [_("The issued file is not the signed version.")]})
+    identity = version.signing_identity
+    row = DocumentSignature.objects.create(
+        document=document,
+        file=file,
+        kind=DocumentSignature.Kind.PERSON,
+        identity=identity,
+        signed_by=version.uploaded_by,
+        agency=None,
+        field_name=version.signature_field,
+        certificate_fingerprint=identity.fingerprint,
+        signed_at=version.signed_at,
+        timestamped=version.signature_level in ("B-T", "B-LT"),
+        long_term=version.signature_level == "B-LT",
+        blob_before=version.signed_from.blob_id,
+        blob_after=file.blob_id,
+    )
+    audit.record(
+        actor=actor,
+        action="signing.sign_person",
+        target=document,
+        data={
+            "file": file.pk,
+            "field": row.field_name,
+            "certificate": identity.fingerprint,
+            "signature": row.pk,
+            "signed_by": version.uploaded_by_id,
+            "from_draft_version": version.pk,
+        },
+    )
+    return row
+
+
 def person_has_signed(document: Document) -> bool:
     return DocumentSignature.objects.filter(document=document, kind=DocumentSignature.Kind.PERSON).exists()
 

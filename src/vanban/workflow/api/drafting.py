@@ -149,6 +149,22 @@ class IssueSerializer(serializers.Serializer):
     delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices, required=False, allow_null=True, default=None)
     copies = serializers.IntegerField(required=False, allow_null=True, default=None)
     recipients = serializers.CharField(max_length=1000, required=False, allow_null=True, default=None)
+    pin = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        write_only=True,
+        help_text="PIN of the agency's seal token (only for a seal on a PKCS#11 token)",
+    )
+
+
+class ApproveSerializer(StepActionSerializer):
+    sign = serializers.BooleanField(
+        required=False, default=False, help_text="at the last step: sign the PDF in your own name while approving"
+    )
+    authority_prefix = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    pin = serializers.CharField(max_length=64, required=False, allow_null=True, default=None, write_only=True)
 
 
 class IssuedSerializer(serializers.Serializer):
@@ -294,15 +310,23 @@ class DraftViewSet(viewsets.GenericViewSet):
         return self._out(draft)
 
     @extend_schema(
-        summary="Approve the current step",
-        request=StepActionSerializer,
+        summary="Approve the current step (at the last one, optionally signing the PDF)",
+        request=ApproveSerializer,
         responses={200: DraftDetailSerializer, **_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         draft = self._draft(pk)
-        data = self._input(StepActionSerializer)
-        services.approve(request.user, draft, note=data["note"], step=data["step"])
+        data = self._input(ApproveSerializer)
+        services.approve(
+            request.user,
+            draft,
+            note=data["note"],
+            step=data["step"],
+            sign=data["sign"],
+            authority_prefix=data["authority_prefix"],
+            pin=data["pin"],
+        )
         return self._out(draft)
 
     @extend_schema(

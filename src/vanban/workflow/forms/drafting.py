@@ -80,6 +80,31 @@ class StepNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ApproveForm(StepNoteForm):
+    """Approving; at the last step, the approver may sign the PDF in the same act."""
+
+    sign = forms.BooleanField(label=_("Sign digitally as I approve"), required=False)
+    authority_prefix = forms.CharField(
+        label=_("Authority line"),
+        required=False,
+        max_length=100,
+        help_text=_("When signing on behalf of someone: e.g. KT. GIÁM ĐỐC."),
+    )
+    pin = forms.CharField(
+        label=_("Token PIN"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, can_sign: bool = False, needs_pin: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_sign:
+            for name in ("sign", "authority_prefix", "pin"):
+                del self.fields[name]
+        elif not needs_pin:
+            del self.fields["pin"]
+
+
 class ForwardForm(StepNoteForm):
     to = forms.ModelChoiceField(queryset=Person.objects.none(), label=_("Forward to"))
 
@@ -117,8 +142,16 @@ class IssueForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, agencies, **kwargs):
+    pin = forms.CharField(
+        label=_("PIN of the agency's seal token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, agencies, seal_needs_pin: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not seal_needs_pin:
+            del self.fields["pin"]
         self.fields["agencies"].queryset = agencies
         self.fields["agencies"].label_from_instance = lambda a: f"{a.name} ({a.identifier})"
 

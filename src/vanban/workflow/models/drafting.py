@@ -123,6 +123,15 @@ class DraftVersion(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A version made by the last approver's digital signature on the version before (the signed
+    # PDF that is issued): which signature, for the document's record of signatures at issue.
+    signed_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signing_identity = models.ForeignKey(
+        "signing.SigningIdentity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signature_field = models.CharField(max_length=100, blank=True)
+    signature_level = models.CharField(max_length=8, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["draft", "number"]

@@ -154,6 +154,11 @@ def versions_of(draft: Draft) -> list[DraftVersion]:
     return list(DraftVersion.objects.filter(draft=draft).select_related("uploaded_by").order_by("number"))
 
 
+def is_last_step(step: ApprovalStep) -> bool:
+    """No step of the same round comes after this one."""
+    return not ApprovalStep.objects.filter(draft_id=step.draft_id, round=step.round, order__gt=step.order).exists()
+
+
 def latest_version(draft: Draft) -> DraftVersion | None:
     return DraftVersion.objects.filter(draft=draft).order_by("-number").first()
 

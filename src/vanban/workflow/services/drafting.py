@@ -27,6 +27,8 @@ from vanban.documents.services import Upload
 from vanban.exchange import services as exchange
 from vanban.fields import one_text
 from vanban.orgs.models import Person, Role, Unit
+from vanban.signing import document_signing
+from vanban.signing import services as signing_services
 
 from ..models import (
     ApprovalChain,
@@ -416,19 +418,70 @@ def _act(fn):
     return run
 
 
+def _sign_version(actor: Person, draft: Draft, version: DraftVersion, *, authority_prefix: str, pin) -> DraftVersion:
+    """The last approver signs the approved PDF with their own certificate: the signed PDF is a
+    new version (the one that will be issued)."""
+    identity = signing_services.identity_of_person(actor)
+    if identity is None or not signing_services.may_sign_with(actor, identity):
+        raise PermissionDenied(_("You have no valid signing certificate of your own."))
+    if version.kind != "pdf":
+        raise _invalid("file", _("Only a PDF can be signed."))
+    prefix = authority_prefix.strip()
+    if prefix and not prefix.upper().startswith(document_signing.AUTHORITY_PREFIXES):
+        raise _invalid(
+            "authority_prefix", _("The authority line starts with TM., Q., KT., TL. or TUQ. (e.g. KT. GIÁM ĐỐC).")
+        )
+    signed = document_signing.sign_as_person(
+        identity,
+        storage.read_verified(version.blob_id),
+        full_name=actor.get_full_name(),
+        position=actor.position,
+        authority_prefix=prefix,
+        pin=pin,
+    )
+    stored = document_services.store_file(
+        Upload(io.BytesIO(signed.data), version.name, len(signed.data)), kinds=("pdf",)
+    )
+    new = _new_version(draft, stored, actor, _("Signed digitally by %(name)s") % {"name": actor.get_full_name()})
+    DraftVersion.objects.filter(pk=new.pk).update(
+        signed_from=version,
+        signing_identity=identity,
+        signature_field=signed.field_name,
+        signature_level=signed.level,
+        signed_at=signed.signed_at,
+    )
+    new.refresh_from_db()
+    return new
+
+
 @_act
-def approve(actor: Person, draft: Draft, *, note: str = "", step: ApprovalStep | int | None = None) -> ApprovalStep:
+def approve(
+    actor: Person,
+    draft: Draft,
+    *,
+    note: str = "",
+    step: ApprovalStep | int | None = None,
+    sign: bool = False,
+    authority_prefix: str = "",
+    pin: str | None = None,
+) -> ApprovalStep:
     """Approve the current step; the next one becomes current, or, after the last, the draft is
-    approved and the agency's clerks are told to issue it."""
+    approved and the agency's clerks are told to issue it. With `sign`, the last approver signs
+    the approved PDF in their own name at the same time (trình ký → ký số): that signed PDF is
+    what `signed_file` gives the issue."""
     note = _clean(note, "note", required=False, max_length=2000)
     locked, current = _acting_step(actor, draft, step)
     version = selectors.latest_version(locked)
-    _close_step(current, actor, ApprovalStep.State.APPROVED, note, version)
     nxt = (
         ApprovalStep.objects.filter(draft=locked, round=current.round, order__gt=current.order)
         .order_by("order")
         .first()
     )
+    if sign:
+        if nxt is not None:
+            raise _invalid("step", _("The document is signed at the last step of its approval."))
+        version = _sign_version(actor, locked, version, authority_prefix=authority_prefix, pin=pin)
+    _close_step(current, actor, ApprovalStep.State.APPROVED, note, version)
     if nxt is not None:
         nxt.state = ApprovalStep.State.CURRENT
         nxt.save(update_fields=["state"])
@@ -532,10 +585,8 @@ def _final_step(draft: Draft) -> ApprovalStep | None:
 
 
 def signed_file(draft: Draft) -> Upload:
-    """The file that is issued: the one seam between approval and signing.
-
-    Today it is the PDF of the version approved at the last step. The signing issue makes it the
-    PDF the leader signed (PAdES), replacing this function's body; its callers do not change."""
+    """The file that is issued: the PDF of the version approved at the last step — the PDF the
+    last approver signed (PAdES) when they signed while approving, else the approved PDF as is."""
     step = _final_step(draft)
     if step is None or step.version is None:
         raise _invalid("draft", _("This draft has not been approved."))
@@ -553,10 +604,12 @@ def issue(
     copies: int | None = None,
     recipients: str | None = None,
     due_date: dt.date | None = None,
+    pin: str | None = None,
 ):
     """The clerk issues the approved draft: the foundation numbers and registers it (Số, ký
-    hiệu), and the exchange sends it to the chosen agencies. One transaction: if sending is
-    refused, nothing is numbered."""
+    hiệu); when the last approver signed it, the clerk's agency signs it too (seal, and the
+    attachments' stamp; `pin` for a seal on a token); the exchange sends it to the chosen agencies.
+    One transaction: if signing or sending is refused, nothing is numbered."""
     if not _active_in_agency(actor) or not actor.has_role(Role.CLERK) or actor.agency_id != draft.agency_id:
         raise PermissionDenied(_("Only the agency's clerks can issue documents."))
     codes = [c.strip() for c in recipient_codes if c and c.strip()]
@@ -591,6 +644,11 @@ def issue(
         document = registration.document
         # The author follows what became of the draft.
         document_services.grant_access(document, [(locked.author, None)], reason="drafting")
+        if final.version.signing_identity_id:
+            document_signing.record_issued_signature(actor, document, final.version)
+            # The clerk signs as the agency before it goes out (Decree 30: seal after the person).
+            if signing_services.seal_of_agency(actor.agency) is not None:
+                document_signing.seal_document(actor, document, pin=pin)
         dispatch = exchange.send(actor, document, codes) if codes else None
         Draft.objects.filter(pk=locked.pk).update(
             state=Draft.State.ISSUED, document=document, updated_at=timezone.now()

@@ -18,9 +18,12 @@ from django.views.decorators.http import require_POST
 from vanban.documents import storage
 from vanban.documents.models import Document
 from vanban.documents.services import Upload
+from vanban.signing import services as signing_services
+from vanban.signing.models import SigningIdentity
 
 from ..forms.drafting import (
     AnswerForm,
+    ApproveForm,
     ChainForm,
     CommentForm,
     CommentRequestForm,
@@ -141,7 +144,9 @@ def draft_detail(request, pk):
         "submit_form": SubmitForm(chains=selectors.chains_of(draft.agency_id, active_only=True))
         if is_author and editable
         else None,
-        "approve_form": StepNoteForm(initial={"step": current.pk}) if can_act else None,
+        "approve_form": ApproveForm(initial={"step": current.pk}, **_signing_options(user, current))
+        if can_act
+        else None,
         "forward_form": ForwardForm(initial={"step": current.pk}, people=people.exclude(pk=user.pk))
         if can_act
         else None,
@@ -238,6 +243,22 @@ def submit(request, pk):
     )
 
 
+def _seal_needs_pin(user) -> bool:
+    seal = signing_services.seal_of_agency(user.agency) if user.agency_id else None
+    return seal is not None and seal.kind == SigningIdentity.Kind.PKCS11
+
+
+def _signing_options(user, step) -> dict:
+    """May the person sign while approving this step (the last, with their own certificate)?"""
+    if step is None or not selectors.is_last_step(step):
+        return {"can_sign": False}
+    identity = signing_services.identity_of_person(user)
+    return {
+        "can_sign": identity is not None,
+        "needs_pin": identity is not None and identity.kind == SigningIdentity.Kind.PKCS11,
+    }
+
+
 def _step_action(request, pk, action, done: str):
     draft = selectors.get_draft(request.user, pk)
     form = StepNoteForm(request.POST)
@@ -251,7 +272,26 @@ def _step_action(request, pk, action, done: str):
 @login_required
 @require_POST
 def approve(request, pk):
-    return _step_action(request, pk, services.approve, _("Approved."))
+    draft = selectors.get_draft(request.user, pk)
+    form = ApproveForm(request.POST, can_sign=True, needs_pin=True)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("draft-detail", pk=draft.pk)
+    d = form.cleaned_data
+    return _act(
+        request,
+        draft,
+        lambda: services.approve(
+            request.user,
+            draft,
+            note=d["note"],
+            step=d["step"],
+            sign=d["sign"],
+            authority_prefix=d["authority_prefix"],
+            pin=d["pin"] or None,
+        ),
+        _("Approved and signed.") if d["sign"] else _("Approved."),
+    )
 
 
 @login_required
@@ -286,6 +326,7 @@ def issue(request, pk):
         request.POST or None,
         initial={"recipients": draft.recipients_text},
         agencies=selectors.issue_recipients(draft.agency),
+        seal_needs_pin=_seal_needs_pin(request.user),
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -298,6 +339,7 @@ def issue(request, pk):
                 delivery_mode=d["delivery_mode"] or None,
                 copies=d["copies"],
                 recipients=d["recipients"],
+                pin=d.get("pin") or None,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
