@@ -220,3 +220,46 @@ def test_signing_through_the_api_and_the_schema(pki):
     validate_schema(schema)
     for path in ("/api/v1/signing/documents/{id}/sign/", "/api/v1/signing/documents/{id}/seal/"):
         assert "post" in schema["paths"][path]
+
+
+def test_the_command_line_signs_as_a_person_then_as_the_agency(pki, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from vanban.documents.samples import one_page_pdf
+
+    p = pki
+    source, person, sealed = tmp_path / "cv.pdf", tmp_path / "cv-ld.pdf", tmp_path / "cv-ld-vt.pdf"
+    source.write_bytes(one_page_pdf("Cong van 7"))
+    out = io.StringIO()
+    call_command(
+        "signature",
+        "sign",
+        str(source),
+        "--as",
+        p.leader_a.username,
+        "--out",
+        str(person),
+        "--authority-line",
+        "KT. GIÁM ĐỐC",
+        stdout=out,
+    )
+    assert "B-T" in out.getvalue() or "B-LT" in out.getvalue()
+    call_command("signature", "sign", str(person), "--as", p.clerk_a.username, "--seal", "--out", str(sealed))
+    data = sealed.read_bytes()
+    assert data.startswith(person.read_bytes()) and person.read_bytes().startswith(source.read_bytes())
+    report = verification.check_bytes(data)
+    assert report.verdict == "valid" and len(report.signatures) == 2
+    # A clerk has no personal certificate; a leader cannot apply the seal; not a PDF: exit 2.
+    for args in (
+        [str(source), "--as", p.clerk_a.username, "--out", str(tmp_path / "x.pdf")],
+        [str(source), "--as", p.leader_a.username, "--seal", "--out", str(tmp_path / "x.pdf")],
+    ):
+        with pytest.raises(CommandError) as refused_:
+            call_command("signature", "sign", *args)
+        assert refused_.value.returncode == 2
+    junk = tmp_path / "junk.pdf"
+    junk.write_bytes(b"not a pdf at all")
+    with pytest.raises(CommandError) as refused_:
+        call_command("signature", "sign", str(junk), "--as", p.leader_a.username, "--out", str(tmp_path / "x.pdf"))
+    assert refused_.value.returncode == 2
+    assert not (tmp_path / "x.pdf").exists()
