@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import uuid
 
 import pytest
@@ -25,6 +26,9 @@ from vanban.exchange import tasks
 from vanban.exchange.models import Delivery, Status
 from vanban.orgs import services as org_services
 from vanban.orgs.models import Role
+from vanban.signing import services as signing_services
+from vanban.signing import tasks as signing_tasks
+from vanban.signing.models import DocumentSignature
 from vanban.workflow.models import Assignment, Draft
 from vanban.workflow.services import drafting
 
@@ -88,6 +92,8 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_se
     colleague = person("chuyenvien2.a", p.a, p.a_cntt, [Role.SPECIALIST])
     leader_b = person("lanhdao.b", p.b, p.b_vp, [Role.LEADER], position="Giám đốc")
     handler_b = person("chuyenvien.b", p.b, p.b_vp, [Role.SPECIALIST])
+    # The demo PKI: the leaders' certificates and the agencies' seals, a timestamp authority.
+    signing_services.demo_pki(base_url=live_server.url)
     drafting.create_chain(
         p.leader_a,
         name="Trưởng phòng → Lãnh đạo Sở",
@@ -148,7 +154,11 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_se
         page.select_option("select[name=chain]", index=1)
         click(page, "button[name=submit]")
         click(ui.go("truongphong.a", draft_path), "button[name=approve]")
-        click(ui.go("lanhdao.a", draft_path), "button[name=approve]")
+        # The leader signs digitally as he approves the last step.
+        page = ui.go("lanhdao.a", draft_path)
+        page.check("#approve-form input[name=sign]")
+        page.fill("#approve-form input[name=authority_prefix]", "KT. GIÁM ĐỐC")
+        click(page, "button[name=approve]")
         assert Draft.objects.get(pk=draft_pk).state == Draft.State.APPROVED
 
         # 6. The clerk issues it to Sở Tài chính.
@@ -161,6 +171,11 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_se
         assert sent.direction == Direction.OUTGOING
         assert sent.code.endswith("/STTTT-CNTT")
         assert sent.signer_name == p.leader_a.full_name
+        # Signed by the leader, then by the agency at issue, before it went out.
+        assert list(DocumentSignature.objects.filter(document=sent).values_list("kind", flat=True)) == [
+            "person",
+            "seal",
+        ]
         tasks.deliver_all_due()
 
         # 7. Sở Tài chính's clerk registers it from the exchange's waiting list.
@@ -170,6 +185,13 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_se
         received = Document.objects.get(agency=p.b, subject=subject)
         assert received.direction == Direction.INCOMING
         tasks.deliver_all_due()
+        # Its signatures were checked on arrival (the worker's task, run here, in a thread of its
+        # own like the worker: verification runs an asyncio loop, Playwright holds this one).
+        worker = threading.Thread(target=signing_tasks.verify_document.call, args=(received.pk,))
+        worker.start()
+        worker.join()
+        page.goto(f"{live_server.url}/van-ban/{received.pk}/")
+        expect(page.locator("#signatures [data-verdict]").first).to_have_attribute("data-verdict", "valid")
 
         # 8. Its leader assigns it to a specialist, who finishes it.
         page = ui.go("lanhdao.b", f"/van-ban/{received.pk}/")
