@@ -64,6 +64,7 @@ def _cached(key, load):
 def clear_caches() -> None:
     """Forget loaded keys (tests call this between databases)."""
     _cache.clear()
+    _crl_cache.clear()
 
 
 def _passphrase() -> bytes:
@@ -963,6 +964,8 @@ def revoke(actor, identity: SigningIdentity, *, reason: str = SigningIdentity.Re
         )
         key = ("identity", identity.pk, identity.fingerprint)
         transaction.on_commit(lambda: _cache.pop(key, None))
+        _crl_cache.clear()  # now, and again once committed (a CRL made in between is stale)
+        transaction.on_commit(_crl_cache.clear)
     return identity
 
 
@@ -1107,6 +1110,22 @@ def ocsp_reply(request_der: bytes) -> bytes | None:
     )
 
 
+# Our CRLs as DER, per process, for a few seconds: every validation context carries them, and making
+# one signs it. `revoke` forgets them; a revocation made by another process shows within the TTL.
+_CRL_TTL_SECONDS = 5
+_crl_cache: dict[str, tuple[float, bytes | None]] = {}
+
+
+def _crl_der_cached(slug: str) -> bytes | None:
+    now = time.monotonic()
+    hit = _crl_cache.get(slug)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    der = crl_der(slug)
+    _crl_cache[slug] = (now + _CRL_TTL_SECONDS, der)
+    return der
+
+
 def validation_context(
     *,
     moment: dt.datetime | None = None,
@@ -1116,8 +1135,12 @@ def validation_context(
 ):
     """THE ValidationContext for PDF signatures: the configured trust roots, our CAs and TSA as
     known intermediates, our own CRLs built in process (no HTTP round trip to ourselves), and —
-    when `fetch` — other revocation data fetched from the URLs certificates name."""
+    when `fetch` — other revocation data fetched from the URLs certificates name. URLs under our
+    own public URL (our OCSP responder and CRLs) are answered in process, never over HTTP."""
     from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
+
+    from .fetchers import InProcessFetcherBackend
 
     others = [
         _load_cert(pem)
@@ -1125,14 +1148,21 @@ def validation_context(
             role__in=[Authority.Role.ISSUING, Authority.Role.TSA, Authority.Role.OCSP]
         ).values_list("certificate_pem", flat=True)
     ]
-    crls = [
-        asn1_crl.CertificateList.load(der)
+    ders = [
+        der
         for slug in Authority.objects.filter(role__in=[Authority.Role.ROOT, Authority.Role.ISSUING])
         .exclude(slug="")
         .values_list("slug", flat=True)
-        if (der := crl_der(slug)) is not None
+        if (der := _crl_der_cached(slug)) is not None
     ]
+    crls = [asn1_crl.CertificateList.load(der) for der in ders]
     kwargs = {"moment": moment} if moment is not None else {}
+    if fetch:
+        # Our OCSP answers are reused while our CRLs stay the same (see `_crl_der_cached`).
+        backend = InProcessFetcherBackend(
+            public_url(), ocsp_reply=ocsp_reply, crl_der=_crl_der_cached, snapshot=(public_url(), *ders)
+        )
+        kwargs["fetcher_backend"] = OwnedFetcherBackend(backend)  # the context closes it
     return ValidationContext(
         trust_roots=[_asn1_cert(c) for c in [*trust_roots(), *extra_roots]],
         other_certs=[_asn1_cert(c) for c in others],

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pki(province):
-    services.demo_pki(base_url="http://vanban.test")
+    services.demo_pki(base_url=services.public_url())
     return province
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pki(province):
-    signing_services.demo_pki(base_url="http://vanban.test")
+    signing_services.demo_pki(base_url=signing_services.public_url())
     return province
 
 
