@@ -12,7 +12,9 @@ On a fresh SQLite database with the demo province and the demo PKI (`vanban pki 
 - pyHanko directly: `signers.sign_pdf` twice with the same keys and timestamper, a plain text
   stamp, no validation data (B-T), and `validation.validate_pdf_signature` on each signature with
   a ValidationContext trusting the same root.
-Keys are loaded once (the product caches them per process). Prints documents per second.
+vanban's signer and in-process TSA keep their parsed private keys (pyHanko's stock SimpleSigner
+and DummyTimeStamper parse the DER key for every signature, ~28 ms each); the direct run uses the
+stock classes. Prints documents per second.
 
     .venv/bin/python bench/signing.py
     .venv/bin/python bench/signing.py --count 50
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _rate(label: str, n: int, seconds: float) -> float:
     rate = n / seconds
-    print(f"   {label:<58} {rate:7.1f} documents/s   ({seconds * 1000 / n:6.1f} ms each)")
+    print(f"   {label:<64} {rate:7.1f} documents/s   ({seconds * 1000 / n:6.1f} ms each)")
     return rate
 
 
@@ -121,11 +123,20 @@ def _run(args) -> int:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers
+
+    # pyHanko's stock classes with the same keys and TSA key (vanban's keep their parsed keys).
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
     from pyhanko.sign.validation import validate_pdf_signature
 
-    person_signer = services.signer_for(person_id)
-    seal_signer = services.signer_for(seal_id)
-    tsa = document_signing.timestamper()
+    def stock(s):
+        return signers.SimpleSigner(
+            signing_cert=s.signing_cert, signing_key=s.signing_key, cert_registry=s.cert_registry
+        )
+
+    person_signer = stock(services.signer_for(person_id))
+    seal_signer = stock(services.signer_for(seal_id))
+    ours_tsa = document_signing.timestamper()
+    tsa = DummyTimeStamper(tsa_cert=ours_tsa.tsa_cert, tsa_key=ours_tsa.tsa_key, certs_to_embed=ours_tsa.certs_to_embed)
 
     def direct(data: bytes) -> bytes:
         out = data
@@ -142,7 +153,7 @@ def _run(args) -> int:
 
     t = time.perf_counter()
     signed_direct = [direct(d) for d in docs]
-    direct_rate = _rate("pyHanko API directly (B-T, text stamp)", n, time.perf_counter() - t)
+    direct_rate = _rate("pyHanko API directly (stock signer and TSA, B-T, text stamp)", n, time.perf_counter() - t)
 
     print("verify (every signature of each document)")
     t = time.perf_counter()

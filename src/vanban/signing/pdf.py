@@ -26,9 +26,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from fontTools import subset
 from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
@@ -40,12 +43,14 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import SigningError, as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp.base import BaseStamp, BaseStampStyle
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from . import appearance as ap
 from .images import font_path
@@ -91,6 +96,52 @@ class SignResult:
     warnings: tuple[str, ...] = field(default=())
 
 
+class KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses its private key from DER for every signature (~28 ms for
+    RSA-2048, more than the signature itself: bench/signing.py); this one parses it once. RSA
+    PKCS#1 v1.5 and ECDSA are signed here; anything else goes to pyHanko's own code."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._loaded_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if algorithm == "rsassa_pkcs1v15" and isinstance(self._loaded_key, rsa.RSAPrivateKey):
+            return self._loaded_key.sign(data, PKCS1v15(), digest)
+        if algorithm == "ecdsa" and isinstance(self._loaded_key, ec.EllipticCurvePrivateKey):
+            return self._loaded_key.sign(data, ec.ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)
+
+
+class KeptKeyTimeStamper(DummyTimeStamper):
+    """pyHanko's in-process RFC 3161 signer (a complete one: nonce, signing-certificate attribute,
+    certificates embedded), with its RSA key parsed once instead of for every token."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._loaded_key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt):
+        digest = get_pyca_cryptography_hash(md_algorithm)
+        md = hashes.Hash(digest)
+        md.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                simple_cms_attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", md.finalize()),
+            ]
+        )
+        return self._loaded_key.sign(signed_attrs.dump(), PKCS1v15(), digest), signed_attrs
+
+
 def simple_signer(key, certificate, chain: Iterable = ()) -> signers.SimpleSigner:
     """A pyHanko signer from a ``cryptography`` private key and certificates (the signer's and its
     issuing chain, embedded in the signature so verifiers can build the path). Build it once per
@@ -102,7 +153,7 @@ def simple_signer(key, certificate, chain: Iterable = ()) -> signers.SimpleSigne
     key_info = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    return signers.SimpleSigner(
+    return KeptKeySigner(
         signing_cert=cert(certificate),
         signing_key=key_info,
         cert_registry=SimpleCertificateStore.from_certs([cert(c) for c in chain]),

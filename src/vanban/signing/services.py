@@ -926,13 +926,14 @@ def signing_session(identity: SigningIdentity, *, pin: str | None = None):
 
 
 def _simple_signer(identity: SigningIdentity):
-    from pyhanko.sign.signers import SimpleSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from .pdf import KeptKeySigner
 
     key = _load_any_key(identity.private_key_pem)
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     certs = identity_chain(identity)
-    return SimpleSigner(
+    return KeptKeySigner(
         signing_cert=_asn1_cert(certs[0]),
         signing_key=asn1_keys.PrivateKeyInfo.load(der),
         cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in certs[1:]]),
@@ -1037,20 +1038,24 @@ def timestamper():
 def local_timestamper():
     """The demo TSA in process (same tokens as /pki/tsa/, no HTTP): for tests, benchmarks and
     command-line signing on the server itself. None without the demo PKI."""
-    from pyhanko.sign.timestamps import DummyTimeStamper
+    from .pdf import KeptKeyTimeStamper
 
     service = _service(Authority.Role.TSA)
     if service is None:
         return None
     tsa, chain = service
-    return DummyTimeStamper(
-        tsa_cert=_asn1_cert(tsa.certificate),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(
-            tsa.key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+    # One per TSA certificate and process: it keeps its parsed key (see pdf.KeptKeyTimeStamper).
+    return _cached(
+        ("tsa", crypto.fingerprint(tsa.certificate)),
+        lambda: KeptKeyTimeStamper(
+            tsa_cert=_asn1_cert(tsa.certificate),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(
+                tsa.key.private_bytes(
+                    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            ),
+            certs_to_embed=[_asn1_cert(c) for c in chain],
         ),
-        certs_to_embed=[_asn1_cert(c) for c in chain],
     )
 
 
