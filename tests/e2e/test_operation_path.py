@@ -181,6 +181,8 @@ def test_draft_comment_chain_return_approve_issue_register_assign_finish(live_se
         # 7. Sở Tài chính's clerk registers it from the exchange's waiting list.
         page = ui.go("vanthu.b", "/lien-thong/cho-tiep-nhan/")
         click(page, f"tr:has-text('{subject}') a[href*='/lien-thong/den/']")
+        # Before registering, the clerk sees that the received PDF's signatures are valid.
+        expect(page.locator("ul.files [data-verdict]").first).to_have_attribute("data-verdict", "valid")
         click(page, "#register-arrival")
         received = Document.objects.get(agency=p.b, subject=subject)
         assert received.direction == Direction.INCOMING

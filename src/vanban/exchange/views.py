@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 from vanban.documents import selectors as documents
 from vanban.documents.models import Direction, Document
 from vanban.orgs.models import Agency, Role
+from vanban.signing import verification as signature_verification
+from vanban.signing.models import FileCheck
 
 from . import edxml, selectors, services, transfer
 from .models import Arrival, BusinessType, InboxPackage
@@ -212,12 +214,18 @@ def arrival_detail(request, pk):
         pkg = services.load_package(arrival)
     except Exception:  # the stored package is damaged: show what we have
         pkg = None
+    # Each PDF's signatures, checked before the clerk decides to register or return it.
+    attachments = []
+    for a in pkg.attachments if pkg else ():
+        verdict = signature_verification.verdict_of(a.data)
+        attachments.append((a, (verdict, FileCheck.Verdict(verdict).label) if verdict else None))
     return render(
         request,
         "exchange/arrival.html",
         {
             "arrival": arrival,
             "pkg": pkg,
+            "attachments": attachments,
             "reason_form": ReasonForm(),
             "BusinessType": BusinessType,
             "is_clerk": request.user.has_role(Role.CLERK),

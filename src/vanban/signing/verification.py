@@ -128,3 +128,15 @@ def latest_pdf_checks(document: Document) -> list[tuple[DocumentFile, FileCheck 
     files = _pdf_files(document)
     latest = latest_checks(files)
     return [(f, latest.get(f.pk)) for f in files]
+
+
+def verdict_of(data: bytes) -> str | None:
+    """The verdict of a PDF not stored as a document file (a package waiting to be registered),
+    or None when it is not a readable PDF. Nothing is stored: it is checked again, and kept, when
+    the clerk registers it."""
+    if not data.startswith(b"%PDF-"):
+        return None
+    try:
+        return check_bytes(data).verdict
+    except verify.Unreadable:
+        return None
