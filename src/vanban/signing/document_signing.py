@@ -261,6 +261,8 @@ def sign_document(
         document=document, kind=DocumentSignature.Kind.PERSON, signed_by=actor
     ).exists():
         raise ValidationError({"file": [_("You have already signed this document.")]})
+    if DocumentSignature.objects.filter(document=document, kind=DocumentSignature.Kind.SEAL).exists():
+        raise ValidationError({"file": [_("The agency has already signed this document; nobody signs after it.")]})
     file = files[0]
     before = file.blob_id
     signed = sign_as_person(
@@ -287,6 +289,35 @@ def seal_document(actor: Person, document: Document, *, pin=None) -> list[Docume
         raise PermissionDenied(_("Your agency has no valid seal certificate."))
     if not person_has_signed(document):
         raise ValidationError({"file": [_("The competent person has not signed this document yet.")]})
+    work = _unsealed(document)
+    if not work:
+        raise ValidationError({"file": [_("The agency has already signed this document.")]})
+    # Sign every file first: a refusal on any of them (an attachment that cannot be signed)
+    # leaves the document as it was. Then record them all at once.
+    signed = []
+    for file, kind in work:
+        before = file.blob_id
+        data = storage.read_verified(before)
+        if kind == DocumentSignature.Kind.SEAL:
+            signed.append((file, kind, before, sign_as_agency(identity, data, pin=pin)))
+        else:
+            signed.append((file, kind, before, sign_attachment_file(identity, data, code=document.code, pin=pin)))
+    with transaction.atomic():
+        # The document's row serialises two clerks sealing at once: the second finds the seal.
+        list(Document.objects.select_for_update().filter(pk=document.pk).values_list("pk", flat=True))
+        if {f.pk for f, _k in _unsealed(document)} != {f.pk for f, _k in work}:
+            raise ValidationError({"file": [_("The agency has already signed this document.")]})
+        for file, kind, before, result in signed:
+            _record(actor, document, file, result, kind, before)
+    return list(
+        DocumentSignature.objects.filter(document=document, file__in=[f for f, *_ in signed])
+        .exclude(kind=DocumentSignature.Kind.PERSON)
+        .order_by("pk")
+    )
+
+
+def _unsealed(document: Document) -> list[tuple[DocumentFile, str]]:
+    """The document's PDFs the agency has not signed yet: the main file (seal) and attachments."""
     done = set(
         DocumentSignature.objects.filter(document=document)
         .exclude(kind=DocumentSignature.Kind.PERSON)
@@ -294,21 +325,7 @@ def seal_document(actor: Person, document: Document, *, pin=None) -> list[Docume
     )
     work = [(f, DocumentSignature.Kind.SEAL) for f in _pdf_files(document, DocumentFile.Role.MAIN)[:1]]
     work += [(f, DocumentSignature.Kind.ATTACHMENT) for f in _pdf_files(document, DocumentFile.Role.ATTACHMENT)]
-    work = [(f, kind) for f, kind in work if f.pk not in done]
-    if not work:
-        raise ValidationError({"file": [_("The agency has already signed this document.")]})
-    rows = []
-    for file, kind in work:
-        before = file.blob_id
-        data = storage.read_verified(before)
-        if kind == DocumentSignature.Kind.SEAL:
-            signed = sign_as_agency(identity, data, pin=pin)
-        else:
-            signed = sign_attachment_file(identity, data, code=document.code, pin=pin)
-        with transaction.atomic():
-            _record(actor, document, file, signed, kind, before)
-        rows.append(DocumentSignature.objects.filter(file=file).latest("pk"))
-    return rows
+    return [(f, kind) for f, kind in work if f.pk not in done]
 
 
 def signatures_of(document: Document) -> list[DocumentSignature]:

@@ -229,6 +229,8 @@ def authority_pem() -> str:
 DEFAULT_PKCS11_LIBRARY = "/usr/lib/softhsm/libsofthsm2.so"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MAX_PKCS12_BYTES = 256 * 1024
+# A signature or seal image at 300 dpi is a few hundred pixels a side; refuse absurd sizes early.
+MAX_IMAGE_PIXELS = 4000 * 4000
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 SEAL_WIDTH_MM = 36.0
 
@@ -564,8 +566,11 @@ def _check_image(image: bytes | None) -> None:
         raise error
     try:
         with Image.open(io.BytesIO(image)) as img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise error
             img.verify()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    # Pillow reports a broken PNG as SyntaxError and a decompression bomb as its own error.
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise error from exc
 
 

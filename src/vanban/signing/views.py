@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vanban.orgs.models import Role
@@ -27,7 +28,10 @@ from .models import SigningIdentity
 
 
 def _read_body(request) -> bytes | None:
-    length = int(request.headers.get("Content-Length") or 0)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return None
     if length > protocols.MAX_REQUEST_BYTES:
         return None
     return request.body
@@ -110,7 +114,7 @@ class Pkcs12Form(forms.Form):
     password = forms.CharField(
         label=gettext_lazy("Password of the file"),
         required=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=gettext_lazy("Used once to open the file; it is not stored."),
     )
     image = forms.FileField(
@@ -159,6 +163,7 @@ def identity_list(request):
 
 
 @login_required
+@sensitive_post_parameters()
 def identity_import(request):
     _require_admin(request.user)
     form = Pkcs12Form(request.POST or None, request.FILES or None, reader=request.user)
@@ -285,6 +290,7 @@ def _document_for_signing(request, pk):
 
 @login_required
 @require_POST
+@sensitive_post_parameters()
 def document_sign(request, pk):
     from . import document_signing
 
@@ -309,6 +315,7 @@ def document_sign(request, pk):
 
 @login_required
 @require_POST
+@sensitive_post_parameters()
 def document_seal(request, pk):
     from . import document_signing
 

@@ -38,6 +38,8 @@ class DocumentSignature(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="person") | Q(agency__isnull=False), name="signing_seal_names_agency"
             ),
+            # The agency signs a file once (the last guard against two clerks at once).
+            models.UniqueConstraint(fields=["file"], condition=~Q(kind="person"), name="signing_agency_signs_once"),
         ]
         indexes = [models.Index(fields=["kind", "signed_at"])]
 

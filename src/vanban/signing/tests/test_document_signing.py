@@ -263,3 +263,79 @@ def test_the_command_line_signs_as_a_person_then_as_the_agency(pki, tmp_path):
         call_command("signature", "sign", str(junk), "--as", p.leader_a.username, "--out", str(tmp_path / "x.pdf"))
     assert refused_.value.returncode == 2
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_an_attachment_that_cannot_be_signed_leaves_the_whole_document_as_it_was(pki):
+    """Sealing is all or nothing: the main file is not left sealed when an attachment fails."""
+    import pikepdf
+
+    from vanban.documents.samples import one_page_pdf
+
+    p = pki
+    locked = io.BytesIO()
+    with pikepdf.open(io.BytesIO(one_page_pdf("phu luc"))) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="", R=4))
+    doc = issued(p)
+    data = locked.getvalue()
+    # An encrypted attachment cannot be uploaded (it is refused); put one in the store directly,
+    # as an older import might have.
+    from vanban.documents.models import StoredBlob
+
+    d = storage.digest(io.BytesIO(data))
+    storage.put(io.BytesIO(data), d)
+    StoredBlob.objects.create(sha256=d.sha256, size=d.size, mime="application/pdf")
+    DocumentFile.objects.create(document=doc, blob_id=d.sha256, name="phu-luc.pdf", role="attachment")
+    signing.sign_document(p.leader_a, doc)
+    refused(ValidationError, signing.seal_document, p.clerk_a, doc)
+
+
+def test_nobody_signs_after_the_seal_and_the_agency_signs_a_file_once(pki):
+    from django.db import IntegrityError, transaction
+
+    p = pki
+    doc = issued(p)
+    signing.sign_document(p.leader_a, doc)
+    (seal,) = signing.seal_document(p.clerk_a, doc)
+    # The leader signing again (or another person) after the seal is refused.
+    DocumentSignature.objects.filter(kind="person").delete()
+    refused(ValidationError, signing.sign_document, p.leader_a, doc)
+    # Two clerks at once: the database keeps one agency signature per file.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DocumentSignature.objects.create(
+            document=doc,
+            file=seal.file,
+            kind="seal",
+            identity=seal.identity,
+            signed_by=p.clerk_a,
+            agency=p.a,
+            field_name="ConDau2",
+            certificate_fingerprint="x",
+            signed_at=seal.signed_at,
+            blob_before="a",
+            blob_after="b",
+        )
+
+
+def test_a_broken_or_huge_image_is_a_clear_refusal():
+    import struct
+    import zlib
+
+    from vanban.signing.services import _check_image
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    huge = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 6, 0, 0, 0))
+    bad_crc = bytearray(huge)
+    bad_crc[-1] ^= 0xFF
+    for image in (huge, bytes(bad_crc)):
+        with pytest.raises(ValidationError) as e:
+            _check_image(image)
+        assert "image" in e.value.message_dict
+
+
+def test_pki_endpoints_refuse_a_non_numeric_content_length(pki):
+    from django.test import Client
+
+    r = Client().generic("POST", "/pki/tsa/", b"x", content_type="application/timestamp-query", CONTENT_LENGTH="abc")
+    assert r.status_code < 500

@@ -20,6 +20,7 @@ from .test_pki_helpers import sign, validate
 LIBRARY = services.DEFAULT_PKCS11_LIBRARY
 TOKEN, PIN, SO_PIN = "vanban-test", "1234", "5678"
 
+
 @pytest.fixture(scope="module")
 def token(tmp_path_factory):
     """A token holding the key of "Lanhdao A" (label leader, id 01) and its certificate. Fails,
