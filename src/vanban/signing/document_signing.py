@@ -157,6 +157,24 @@ def sign_attachment_file(identity: SigningIdentity, data: bytes, *, code: str, p
 # --- documents ----------------------------------------------------------------------------------
 
 
+def own_identity(actor: Person) -> SigningIdentity:
+    """The actor's own usable signing identity (a person never signs with anyone else's)."""
+    identity = services.identity_of_person(actor)
+    if identity is None or not services.may_sign_with(actor, identity):
+        raise PermissionDenied(_("You have no valid signing certificate of your own."))
+    return identity
+
+
+def checked_authority_line(text: str) -> str:
+    """The authority line above the position (Decree 30: TM., Q., KT., TL., TUQ.), or ""."""
+    prefix = (text or "").strip()
+    if prefix and not prefix.upper().startswith(AUTHORITY_PREFIXES):
+        raise ValidationError(
+            {"authority_prefix": [_("The authority line starts with TM., Q., KT., TL. or TUQ. (e.g. KT. GIÁM ĐỐC).")]}
+        )
+    return prefix
+
+
 def _pdf_files(document: Document, role: str) -> list[DocumentFile]:
     return [f for f in document.files.select_related("blob").filter(role=role) if f.blob.mime == PDF_MIME]
 
@@ -246,14 +264,8 @@ def sign_document(
     """The competent person signs the main PDF of a document their agency issues, with their own
     certificate (never someone else's), once."""
     _issued_by_agency_of(actor, document)
-    identity = services.identity_of_person(actor)
-    if identity is None or not services.may_sign_with(actor, identity):
-        raise PermissionDenied(_("You have no valid signing certificate of your own."))
-    prefix = authority_prefix.strip()
-    if prefix and not prefix.upper().startswith(AUTHORITY_PREFIXES):
-        raise ValidationError(
-            {"authority_prefix": [_("The authority line starts with TM., Q., KT., TL. or TUQ. (e.g. KT. GIÁM ĐỐC).")]}
-        )
+    identity = own_identity(actor)
+    prefix = checked_authority_line(authority_prefix)
     files = _pdf_files(document, DocumentFile.Role.MAIN)
     if not files:
         raise ValidationError({"file": [_("The document has no PDF to sign.")]})

@@ -421,16 +421,10 @@ def _act(fn):
 def _sign_version(actor: Person, draft: Draft, version: DraftVersion, *, authority_prefix: str, pin) -> DraftVersion:
     """The last approver signs the approved PDF with their own certificate: the signed PDF is a
     new version (the one that will be issued)."""
-    identity = signing_services.identity_of_person(actor)
-    if identity is None or not signing_services.may_sign_with(actor, identity):
-        raise PermissionDenied(_("You have no valid signing certificate of your own."))
+    identity = document_signing.own_identity(actor)
     if version.kind != "pdf":
         raise _invalid("file", _("Only a PDF can be signed."))
-    prefix = authority_prefix.strip()
-    if prefix and not prefix.upper().startswith(document_signing.AUTHORITY_PREFIXES):
-        raise _invalid(
-            "authority_prefix", _("The authority line starts with TM., Q., KT., TL. or TUQ. (e.g. KT. GIÁM ĐỐC).")
-        )
+    prefix = document_signing.checked_authority_line(authority_prefix)
     signed = document_signing.sign_as_person(
         identity,
         storage.read_verified(version.blob_id),
