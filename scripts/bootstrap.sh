@@ -8,7 +8,7 @@ set -euo pipefail
 mode="${1:-run}"
 cd "$(dirname "$0")/.."
 
-run_pkgs=(gettext fonts-liberation2 fonts-noto-core fonts-dejavu-core softhsm2)
+run_pkgs=(gettext fonts-liberation2 fonts-noto-core fonts-dejavu-core softhsm2 tesseract-ocr tesseract-ocr-vie ghostscript qpdf unpaper pngquant)
 test_pkgs=(chromium poppler-utils)
 
 want=("${run_pkgs[@]}")
