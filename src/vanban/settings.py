@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "vanban.signing",
     "vanban.exchange",
     "vanban.workflow",
+    "vanban.search",
+    "vanban.capture",
 ]
 
 MIDDLEWARE = [
