@@ -1,5 +1,7 @@
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
-urlpatterns = router.urls
+from . import api
+
+urlpatterns = [
+    path("search/", api.SearchView.as_view(), name="api-search"),
+]

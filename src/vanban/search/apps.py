@@ -6,3 +6,6 @@ class SearchConfig(AppConfig):
     name = "vanban.search"
     label = "search"
     verbose_name = _("Search")
+
+    def ready(self) -> None:
+        from . import services  # noqa: F401  (connects the index to document changes)
