@@ -1,0 +1,273 @@
+"""Every write of the capture room: a clerk's scan, an archive import, the OCR run, a re-run.
+
+A scan is checked (`ocr.inspect`: empty, not an image, encrypted, a bomb, damaged) before a byte
+of it is stored; the original is kept unchanged in the content-addressed store and its OCR task is
+queued in the same transaction as the Capture row, so the work exists exactly when the record does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vanban.audit import services as audit
+from vanban.documents import storage
+from vanban.documents.filetypes import safe_name
+from vanban.documents.models import Document
+from vanban.documents.services import Upload, store_file
+
+from . import ocr
+from .archival import MetadataError, clean_metadata
+from .models import MAX_ATTEMPTS, Capture
+
+log = logging.getLogger(__name__)
+
+CLERK = "clerk"  # orgs.models.Role.CLERK (capture does not import orgs)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def unreadable_message(exc: ocr.Unreadable, name: str) -> str:
+    return {
+        "empty": _("The file “%(name)s” is empty."),
+        "not_image": _("“%(name)s” is not a scan: accepted are PDF, PNG, JPEG and TIFF files."),
+        "encrypted": _("The PDF file “%(name)s” is password-protected; scan or save it without a password."),
+        "bomb": _("“%(name)s” has too many pages or pages too large to process."),
+        "damaged": _("The file “%(name)s” is damaged and cannot be read."),
+    }[exc.reason] % {"name": name}
+
+
+def _metadata_message(reason: str) -> str:
+    return {
+        "unknown": _("Unknown archival metadata field."),
+        "too_long": _("This value is too long."),
+        "not_integer": _("Enter a whole number."),
+        "not_date": _("Enter a date as YYYY-MM-DD."),
+    }[reason]
+
+
+def _clean(metadata: dict | None) -> dict:
+    try:
+        return clean_metadata(metadata)
+    except MetadataError as exc:
+        raise ValidationError({k: [_metadata_message(v)] for k, v in exc.errors.items()}) from exc
+
+
+def _check_scan(upload: Upload) -> ocr.ScanInfo:
+    name = safe_name(upload.name) or "?"
+    try:
+        return ocr.inspect(upload.file)
+    except ocr.Unreadable as exc:
+        raise ValidationError({"file": [unreadable_message(exc, name)]}) from exc
+
+
+def _clerk_agency(actor):
+    if actor is None or not actor.is_active or not actor.has_role(CLERK) or actor.agency_id is None:
+        raise PermissionDenied(_("Only an agency's clerks can capture scans."))
+    if not actor.agency.is_active:
+        raise PermissionDenied(_("Your agency is no longer active."))
+    return actor.agency
+
+
+# --- capture --------------------------------------------------------------------------------
+
+
+def _create(actor, agency, upload: Upload, info: ocr.ScanInfo, document: Document | None, fields: dict) -> Capture:
+    """Store the original and the record, queue its OCR: one transaction. The caller checked."""
+    with transaction.atomic():
+        stored = store_file(upload, kinds=ocr.SCAN_KINDS)
+        capture = Capture.objects.create(
+            agency=agency,
+            document=document,
+            original=stored.blob,
+            original_name=stored.name,
+            kind=info.kind,
+            created_by=actor,
+            **({"page_amount": info.pages} | fields),
+        )
+        audit.record(
+            actor=actor,
+            action="capture.create",
+            target=capture,
+            data={"sha256": stored.blob.sha256, "name": stored.name, "document": document.pk if document else None},
+        )
+        _queue(capture)
+    return capture
+
+
+def _queue(capture: Capture) -> None:
+    from .tasks import run_ocr  # tasks imports this module
+
+    run_ocr.enqueue(capture.pk)
+
+
+def capture_scan(actor, *, upload: Upload, document: Document | None = None, metadata: dict | None = None) -> Capture:
+    """A clerk's scan, for one of the agency's documents or (document=None) as an archival record.
+    Refusals are PermissionDenied or ValidationError; nothing is stored then."""
+    agency = _clerk_agency(actor)
+    if document is not None and document.agency_id != agency.pk:
+        raise PermissionDenied(_("You can only add scans to your agency's documents."))
+    fields = _clean(metadata)
+    info = _check_scan(upload)
+    if document is None:
+        digest = storage.digest(upload.file)
+        upload.file.seek(0)
+        if Capture.objects.filter(agency=agency, original_id=digest.sha256, document__isnull=True).exists():
+            raise ValidationError({"file": [_("This scan is already in the archive.")]})
+    try:
+        return _create(actor, agency, upload, info, document, fields)
+    except IntegrityError as exc:  # the same scan, archived by someone else a moment ago
+        raise ValidationError({"file": [_("This scan is already in the archive.")]}) from exc
+
+
+@dataclass
+class Imported:
+    capture: Capture
+    created: bool  # False: the same content was already an archival record of the agency
+
+
+def import_scan(actor, *, agency, path: str | os.PathLike, metadata: dict | None = None) -> Imported:
+    """One file of an archive import (`vanban capture import`), as an archival record of `agency`;
+    `actor` is None for the operator's command. Skips content already imported (its SHA-256), so an
+    interrupted import is simply run again. Refusals raise ValidationError; nothing is stored."""
+    path = Path(path)
+    fields = _clean(metadata)
+    with open(path, "rb") as fh:
+        upload = Upload(fh, path.name, path.stat().st_size)
+        info = _check_scan(upload)
+        digest = storage.digest(fh)
+        fh.seek(0)
+        existing = Capture.objects.filter(agency=agency, original_id=digest.sha256, document__isnull=True).first()
+        if existing is not None:
+            return Imported(existing, created=False)
+        try:
+            return Imported(_create(actor, agency, upload, info, None, fields), created=True)
+        except IntegrityError:  # imported concurrently by another run
+            return Imported(Capture.objects.get(agency=agency, original_id=digest.sha256, document__isnull=True), False)
+
+
+def rerun(actor, capture: Capture) -> Capture:
+    """Queue the OCR of a capture again (a failed one, or one redone), from its first attempt."""
+    agency = _clerk_agency(actor)
+    if capture.agency_id != agency.pk:
+        raise PermissionDenied(_("You can only re-run your agency's scans."))
+    with transaction.atomic():
+        locked = Capture.objects.select_for_update().get(pk=capture.pk)
+        if locked.status == Capture.Status.QUEUED:
+            raise ValidationError(_("This scan is already waiting for OCR."))
+        locked.status = Capture.Status.QUEUED
+        locked.attempts = 0
+        locked.last_error = ""
+        locked.save(update_fields=["status", "attempts", "last_error"])
+        audit.record(actor=actor, action="capture.rerun", target=locked)
+        _queue(locked)
+    return locked
+
+
+# --- the OCR run (called by tasks.run_ocr, or inline by `capture import --now`) --------------
+
+
+@dataclass
+class Recognised:
+    text: str
+    pdfa_path: str | None  # None: born-digital, no OCR copy needed
+
+
+def _recognise(source: str, kind: str, workdir: str) -> Recognised:
+    """OCR (or, for a PDF that already carries text, extract) one stored original."""
+    if kind == "pdf" and ocr.has_text(source):
+        return Recognised(ocr.extract_text(source, "pdf"), None)
+    out = os.path.join(workdir, "pdfa.pdf")
+    result = ocr.ocr_to_pdfa(source, out, jobs=1)
+    return Recognised(result.text, out)
+
+
+def process(capture_id: int) -> str:
+    """Run one attempt of a capture's OCR; returns its status afterwards. A refused input fails at
+    once; any other error is retried (re-queued) until MAX_ATTEMPTS, then the capture fails with it."""
+    with transaction.atomic():
+        capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
+        if capture is None or capture.status in (Capture.Status.DONE, Capture.Status.FAILED):
+            return capture.status if capture else "missing"
+        capture.status = Capture.Status.RUNNING
+        capture.attempts += 1
+        capture.save(update_fields=["status", "attempts"])
+    try:
+        with tempfile.TemporaryDirectory(prefix="vanban-ocr-") as workdir:
+            source = os.path.join(workdir, "original")
+            with storage.verified_copy(capture.original_id) as fh, open(source, "wb") as out:
+                while chunk := fh.read(1 << 20):
+                    out.write(chunk)
+            done = _recognise(source, capture.kind, workdir)
+            return _finish(capture, done)
+    except ocr.Unreadable as exc:
+        return _fail(capture, f"{exc.reason}: {unreadable_message(exc, capture.original_name)}", final=True)
+    except Exception as exc:  # any failure is recorded and retried
+        log.warning("OCR of capture %s failed (attempt %s)", capture.pk, capture.attempts, exc_info=True)
+        return _fail(capture, f"{type(exc).__name__}: {exc}"[:2000], final=capture.attempts >= MAX_ATTEMPTS)
+
+
+def _finish(capture: Capture, done: Recognised) -> str:
+    with transaction.atomic():
+        pdfa = None
+        if done.pdfa_path is not None:
+            stem = os.path.splitext(capture.original_name)[0] or "scan"
+            with open(done.pdfa_path, "rb") as fh:
+                pdfa = store_file(Upload(fh, f"{stem}.pdf", os.path.getsize(done.pdfa_path)), kinds=("pdf",)).blob
+        locked = Capture.objects.select_for_update().get(pk=capture.pk)
+        locked.pdfa = pdfa
+        locked.text = done.text
+        locked.status = Capture.Status.DONE
+        locked.digitised = True
+        locked.last_error = ""
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["pdfa", "text", "status", "digitised", "last_error", "finished_at"])
+        audit.record(
+            actor=None,
+            action="capture.done",
+            target=locked,
+            data={"pdfa": pdfa.sha256 if pdfa else None, "chars": len(done.text)},
+        )
+        index_text(locked)
+    return locked.status
+
+
+def _fail(capture: Capture, error: str, *, final: bool) -> str:
+    with transaction.atomic():
+        locked = Capture.objects.select_for_update().get(pk=capture.pk)
+        locked.last_error = error
+        if final:
+            locked.status = Capture.Status.FAILED
+            locked.finished_at = timezone.now()
+            locked.save(update_fields=["status", "last_error", "finished_at"])
+            audit.record(actor=None, action="capture.failed", target=locked, data={"error": error[:500]})
+        else:
+            locked.status = Capture.Status.QUEUED
+            locked.save(update_fields=["status", "last_error"])
+            _queue(locked)
+    return locked.status
+
+
+def index_text(capture: Capture) -> bool:
+    """Hand a document's recognised text to the search room, if it offers `set_text` yet (called
+    inside the transaction that stores the text). Archival records are not documents: skipped."""
+    if capture.document_id is None:
+        return False
+    try:
+        from vanban.search import services as search_services
+    except ImportError:
+        return False
+    set_text = getattr(search_services, "set_text", None)
+    if set_text is None:
+        return False
+    set_text(capture.document, capture.text)
+    return True

@@ -1,0 +1,15 @@
+"""Background work of the capture room, run by the task worker (django-tasks database queue)."""
+
+import logging
+
+from django_tasks import task
+
+from . import services
+
+logging.getLogger("ocrmypdf").setLevel(logging.WARNING)  # one line per page step otherwise
+
+
+@task()
+def run_ocr(capture_id: int) -> str:
+    """One OCR attempt of a capture (queued with it; re-queued by a retry); returns its status."""
+    return services.process(capture_id)

@@ -1,0 +1,225 @@
+"""Capture services and the OCR task: what is stored, queued, retried and refused."""
+
+import datetime as dt
+import io
+import os
+import sys
+import types
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django_tasks_db.models import DBTaskResult
+
+from vanban.audit.models import Entry
+from vanban.capture import selectors, services, tasks
+from vanban.capture.models import MAX_ATTEMPTS, Capture
+from vanban.documents import services as documents
+from vanban.documents import storage
+from vanban.documents.models import StoredBlob
+from vanban.documents.samples import one_page_pdf, png
+
+from . import helpers
+
+TASK = "vanban.capture.tasks.run_ocr"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def _upload(data: bytes, name: str) -> documents.Upload:
+    return documents.Upload(io.BytesIO(data), name, len(data))
+
+
+def _queued():
+    return [r.args_kwargs["args"][0] for r in DBTaskResult.objects.filter(task_path=TASK).order_by("enqueued_at")]
+
+
+def _files(settings) -> list[str]:
+    root = settings.STORAGES["documents"]["OPTIONS"]["location"]
+    return [f for _d, _s, names in os.walk(root) for f in names]
+
+
+def _incoming(province):
+    return documents.register_incoming(
+        province.clerk_a,
+        uploads=[_upload(one_page_pdf("cong van"), "cong-van.pdf")],
+        doc_type=province.types["cong-van"],
+        subject="Về việc số hóa tài liệu",
+        issuer_name="Sở Tài chính",
+        issued_date=dt.date.today(),
+    ).document
+
+
+def test_a_clerks_scan_is_stored_unchanged_and_its_ocr_queued_with_it(province):
+    data = png(40, 60)
+    capture = services.capture_scan(
+        province.clerk_a, upload=_upload(data, "trang-1.png"), metadata={"OrganId": "82.01", "DocOrdinal": 4}
+    )
+    assert capture.status == Capture.Status.QUEUED and not capture.digitised
+    assert storage.read_verified(capture.original_id) == data
+    assert (capture.agency, capture.document, capture.kind) == (province.a, None, "png")
+    assert (capture.organ_id, capture.doc_ordinal, capture.page_amount) == ("82.01", 4, 1)
+    assert _queued() == [capture.pk]
+    assert Entry.objects.filter(action="capture.create", object_id=str(capture.pk)).exists()
+    assert list(selectors.visible_captures(province.clerk_a)) == [capture]
+    assert not selectors.visible_captures(province.clerk_b).exists()
+    assert not selectors.visible_captures(province.specialist_a).exists()
+
+
+def test_a_scan_for_a_document_of_the_clerks_agency_only(province):
+    doc = _incoming(province)
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"), document=doc)
+    assert capture.document == doc
+    before = (Capture.objects.count(), DBTaskResult.objects.filter(task_path=TASK).count())
+    with pytest.raises(PermissionDenied):
+        services.capture_scan(province.clerk_b, upload=_upload(png(3, 3), "scan.png"), document=doc)
+    assert (Capture.objects.count(), DBTaskResult.objects.filter(task_path=TASK).count()) == before
+
+
+@pytest.mark.parametrize("who", ["specialist_a", "leader_a"])
+def test_only_clerks_capture_and_nothing_is_stored_otherwise(province, settings, who):
+    with pytest.raises(PermissionDenied):
+        services.capture_scan(getattr(province, who), upload=_upload(png(), "scan.png"))
+    assert not Capture.objects.exists() and not _queued() and not _files(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("trong.png", b"", "is empty"),
+        ("anh.png", b"this is not a picture at all", "is not a scan"),
+        ("mat.pdf", helpers.encrypted_pdf(), "password-protected"),
+        ("bom.pdf", helpers.many_pages_pdf(1001), "too many pages"),
+        ("bom-khung.pdf", helpers.huge_page_pdf(), "too many pages or pages too large"),
+        ("bom.png", helpers.huge_png(), "too large"),
+        ("hong.png", helpers.truncated_png(), "damaged"),
+    ],
+)
+def test_bad_input_is_refused_clearly_and_nothing_is_half_stored(province, settings, name, data, message):
+    blobs = StoredBlob.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.capture_scan(province.clerk_a, upload=_upload(data, name))
+    assert message in " ".join(exc.value.message_dict["file"])
+    assert StoredBlob.objects.count() == blobs
+    assert not Capture.objects.exists() and not _queued() and not _files(settings)
+    assert not Entry.objects.filter(action="capture.create").exists()
+
+
+def test_bad_metadata_is_refused_before_anything_is_stored(province, settings):
+    with pytest.raises(ValidationError) as exc:
+        services.capture_scan(province.clerk_a, upload=_upload(png(), "a.png"), metadata={"PageAmount": "ba"})
+    assert "page_amount" in exc.value.message_dict
+    assert not Capture.objects.exists() and not _files(settings)
+
+
+def test_the_same_archival_scan_twice_is_refused(province):
+    services.capture_scan(province.clerk_a, upload=_upload(png(), "a.png"))
+    with pytest.raises(ValidationError):
+        services.capture_scan(province.clerk_a, upload=_upload(png(), "b.png"))
+    assert Capture.objects.count() == 1 and len(_queued()) == 1
+
+
+def _fake_recognise(text="Văn bản điện tử"):
+    def recognise(source, kind, workdir):
+        out = os.path.join(workdir, "pdfa.pdf")
+        with open(out, "wb") as fh:
+            fh.write(helpers.text_pdf("ocr copy"))
+        return services.Recognised(text, out)
+
+    return recognise
+
+
+def test_the_task_stores_the_pdfa_and_text_and_hands_a_documents_text_to_search(province, monkeypatch):
+    doc = _incoming(province)
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"), document=doc)
+    monkeypatch.setattr(services, "_recognise", _fake_recognise())
+    received = []
+    fake = types.ModuleType("vanban.search.services")
+    fake.set_text = lambda document, text: received.append((document, text))
+    import vanban.search
+
+    monkeypatch.setitem(sys.modules, "vanban.search.services", fake)
+    monkeypatch.setattr(vanban.search, "services", fake, raising=False)
+
+    assert tasks.run_ocr.call(capture.pk) == Capture.Status.DONE
+    capture.refresh_from_db()
+    assert (capture.status, capture.digitised, capture.text, capture.attempts) == ("done", True, "Văn bản điện tử", 1)
+    assert storage.read_verified(capture.pdfa_id) == helpers.text_pdf("ocr copy")
+    assert storage.read_verified(capture.original_id) == png()  # the original, unchanged
+    assert received == [(doc, "Văn bản điện tử")]
+    assert tasks.run_ocr.call(capture.pk) == "done"  # a duplicate run changes nothing
+    assert capture.attempts == Capture.objects.get().attempts
+
+
+def test_search_hook_is_skipped_without_set_text_and_for_archival_records(province, monkeypatch):
+    import vanban.search
+
+    fake = types.ModuleType("vanban.search.services")
+    monkeypatch.setitem(sys.modules, "vanban.search.services", fake)
+    monkeypatch.setattr(vanban.search, "services", fake, raising=False)
+    doc = _incoming(province)
+    assert services.index_text(Capture(document=doc, text="x")) is False
+    fake.set_text = lambda document, text: None
+    assert services.index_text(Capture(document=doc, text="x")) is True
+    assert services.index_text(Capture(document=None, text="x")) is False
+
+
+def test_a_failing_ocr_is_retried_then_failed_with_the_reason_and_can_be_rerun(province, monkeypatch):
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
+
+    def broken(source, kind, workdir):
+        raise RuntimeError("tesseract crashed")
+
+    monkeypatch.setattr(services, "_recognise", broken)
+    for attempt in range(1, MAX_ATTEMPTS):
+        assert tasks.run_ocr.call(capture.pk) == Capture.Status.QUEUED
+        capture.refresh_from_db()
+        assert capture.attempts == attempt and "tesseract crashed" in capture.last_error
+        assert _queued() == [capture.pk] * (attempt + 1)  # re-queued for the next attempt
+    assert tasks.run_ocr.call(capture.pk) == Capture.Status.FAILED
+    capture.refresh_from_db()
+    assert (capture.status, capture.attempts, capture.digitised) == ("failed", MAX_ATTEMPTS, False)
+    assert capture.last_error == "RuntimeError: tesseract crashed"
+    assert len(_queued()) == MAX_ATTEMPTS  # no more retries
+    assert tasks.run_ocr.call(capture.pk) == "failed"  # a stale queued run does nothing
+
+    with pytest.raises(PermissionDenied):
+        services.rerun(province.clerk_b, capture)
+    again = services.rerun(province.clerk_a, capture)
+    assert (again.status, again.attempts, again.last_error) == ("queued", 0, "")
+    assert len(_queued()) == MAX_ATTEMPTS + 1
+    with pytest.raises(ValidationError):
+        services.rerun(province.clerk_a, again)  # already queued
+    monkeypatch.setattr(services, "_recognise", _fake_recognise())
+    assert tasks.run_ocr.call(capture.pk) == "done"
+
+
+def test_input_the_ocr_refuses_fails_at_once_without_retries(province, monkeypatch):
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
+
+    def refuse(source, kind, workdir):
+        from vanban.capture.ocr import Unreadable
+
+        raise Unreadable("damaged", "bad strip")
+
+    monkeypatch.setattr(services, "_recognise", refuse)
+    assert tasks.run_ocr.call(capture.pk) == "failed"
+    capture.refresh_from_db()
+    assert capture.attempts == 1 and capture.last_error.startswith("damaged: ")
+    assert len(_queued()) == 1
+
+
+def test_a_born_digital_pdf_gets_its_text_without_ocr(province, monkeypatch):
+    import ocrmypdf
+
+    monkeypatch.setattr(ocrmypdf, "ocr", lambda *a, **k: pytest.fail("OCR ran on a born-digital PDF"))
+    data = helpers.text_pdf("Cong van so 15 ve chuyen doi so")
+    capture = services.capture_scan(province.clerk_a, upload=_upload(data, "cv.pdf"))
+    assert tasks.run_ocr.call(capture.pk) == "done"
+    capture.refresh_from_db()
+    assert capture.text == "Cong van so 15 ve chuyen doi so"
+    assert capture.pdfa is None and capture.digitised
