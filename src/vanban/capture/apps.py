@@ -6,3 +6,10 @@ class CaptureConfig(AppConfig):
     name = "vanban.capture"
     label = "capture"
     verbose_name = _("Digitisation")
+
+    def ready(self):
+        from vanban.documents.services import files_stored
+
+        from . import services
+
+        files_stored.connect(services.on_files_stored, dispatch_uid="capture.extract_text")

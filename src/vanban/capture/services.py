@@ -23,6 +23,7 @@ from vanban.documents import storage
 from vanban.documents.filetypes import safe_name
 from vanban.documents.models import Document
 from vanban.documents.services import Upload, store_file
+from vanban.search import services as search
 
 from . import ocr
 from .archival import MetadataError, clean_metadata
@@ -258,16 +259,50 @@ def _fail(capture: Capture, error: str, *, final: bool) -> str:
 
 
 def index_text(capture: Capture) -> bool:
-    """Hand a document's recognised text to the search room, if it offers `set_text` yet (called
-    inside the transaction that stores the text). Archival records are not documents: skipped."""
+    """Hand a document's recognised text to search (called inside the transaction that stores
+    the text). Archival records are not documents: skipped."""
     if capture.document_id is None:
         return False
-    try:
-        from vanban.search import services as search_services
-    except ImportError:
-        return False
-    set_text = getattr(search_services, "set_text", None)
-    if set_text is None:
-        return False
-    set_text(capture.document, capture.text)
+    search.set_text(capture.document, capture.text)
     return True
+
+
+# --- text of ordinary document files (born-digital: no OCR) --------------------------------------
+
+_TEXT_KINDS = {".pdf": "pdf", ".docx": "docx", ".odt": "odt"}
+
+
+def extract_document_text(document_id: int) -> int:
+    """Extract the text of a document's born-digital files (PDF with a text layer, DOCX, ODT) and
+    hand it to search with the metadata; returns the characters indexed. A scanned PDF (no text
+    layer) is left to a capture's OCR. Files that cannot be read are skipped (logged)."""
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        return 0
+    parts = []
+    for f in document.files.order_by("pk"):
+        kind = _TEXT_KINDS.get(Path(f.name).suffix.lower())
+        if kind is None:
+            continue
+        with tempfile.TemporaryDirectory(prefix="vanban-text-") as tmp:
+            path = Path(tmp) / f"file.{kind}"
+            path.write_bytes(storage.read_verified(f.blob_id))
+            if kind == "pdf" and not ocr.has_text(path):
+                continue
+            try:
+                parts.append(ocr.extract_text(path, kind))
+            except ocr.Unreadable as exc:
+                log.warning("no text from file %s of document %s: %s", f.pk, document.pk, exc.reason)
+    text = "\n".join(p for p in parts if p.strip())
+    if text:
+        search.set_text(document, text)
+    return len(text)
+
+
+def on_files_stored(sender, document, files, **kwargs) -> None:
+    """`documents.services.files_stored` receiver (inside the storing transaction): queue the text
+    extraction of the new files in the same transaction, so it is never lost."""
+    if any(Path(f.name).suffix.lower() in _TEXT_KINDS for f in files):
+        from . import tasks
+
+        tasks.extract_text.enqueue(document.pk)

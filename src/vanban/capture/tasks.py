@@ -13,3 +13,9 @@ logging.getLogger("ocrmypdf").setLevel(logging.WARNING)  # one line per page ste
 def run_ocr(capture_id: int) -> str:
     """One OCR attempt of a capture (queued with it; re-queued by a retry); returns its status."""
     return services.process(capture_id)
+
+
+@task()
+def extract_text(document_id: int) -> int:
+    """Index the text of a document's born-digital files (queued when they are stored)."""
+    return services.extract_document_text(document_id)
