@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from vanban.capture import services
+from vanban.capture.management.commands.capture_watch import add_watch_arguments, watch
 from vanban.capture.models import Capture
 
 
@@ -18,16 +19,20 @@ class Command(BaseCommand):
     help = (
         "Digitisation. `import DIR --agency CODE`: every scan under DIR (recursively) becomes an "
         "archival record of the agency, OCR queued for the task worker (--now: run it here). "
-        "Resumable: files already imported (same SHA-256) are skipped."
+        "Resumable: files already imported (same SHA-256) are skipped. `watch DIR --agency CODE "
+        "[--interval 10] [--once]`: poll DIR and import new scans the same way; nothing is moved."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("operation", choices=["import"])
+        parser.add_argument("operation", choices=["import", "watch"])
         parser.add_argument("directory")
-        parser.add_argument("--agency", required=True, help="the agency's code")
-        parser.add_argument("--now", action="store_true", help="run the OCR inline (small imports)")
+        add_watch_arguments(parser)  # --agency, and for watch --interval, --once
+        parser.add_argument("--now", action="store_true", help="import: run the OCR inline (small imports)")
 
     def handle(self, *args, operation, directory, agency, now, **options):
+        if operation == "watch":
+            watch(self, directory, agency, interval=options["interval"], once=options["once"])
+            return
         agency_model = Capture._meta.get_field("agency").related_model
         target = agency_model.objects.filter(code=agency).first()
         if target is None:
