@@ -98,7 +98,7 @@ def text_pdf(text: str) -> bytes:
     page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.Contents = pdf.make_stream(f"BT /F1 12 Tf 72 770 Td ({text}) Tj ET".encode("latin-1"))
     out = io.BytesIO()
-    pdf.save(out)
+    pdf.save(out, deterministic_id=True)  # the same text gives the same bytes (tests compare them)
     return out.getvalue()
 
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 SQLITE_CREATE = [
     # Text arrives already folded and tokenised (see folding.index_text); unicode61 only splits it.
-    "CREATE VIRTUAL TABLE search_index USING fts5(meta, body, tokenize='unicode61', prefix='2 3')",
+    "CREATE VIRTUAL TABLE search_index USING fts5(meta, body, tokenize='unicode61', prefix='1 2 3')",
 ]
 SQLITE_DROP = ["DROP TABLE IF EXISTS search_index"]
 PG_CREATE = [
