@@ -299,10 +299,11 @@ def extract_document_text(document_id: int) -> int:
     return len(text)
 
 
-def on_files_stored(sender, document, files, **kwargs) -> None:
+def on_files_stored(sender, document, files, revision=False, **kwargs) -> None:
     """`documents.services.files_stored` receiver (inside the storing transaction): queue the text
-    extraction of the new files in the same transaction, so it is never lost."""
-    if any(Path(f.name).suffix.lower() in _TEXT_KINDS for f in files):
+    extraction of the new files in the same transaction, so it is never lost. A new revision (a
+    signature appended) has the same text: nothing to do."""
+    if not revision and any(Path(f.name).suffix.lower() in _TEXT_KINDS for f in files):
         from . import tasks
 
         tasks.extract_text.enqueue(document.pk)

@@ -50,7 +50,9 @@ document_registered = Signal()
 
 # Sent INSIDE the transaction that stores new file content (registration, added files, a new
 # revision), for work that must be queued atomically with it — a receiver that enqueues a task in
-# the database queue can never lose it: files_stored(sender=Document, document=..., files=[...]).
+# the database queue can never lose it: files_stored(sender=Document, document=..., files=[...],
+# revision=False). `revision` is True for an incremental update (a signature appended to a file):
+# the text and metadata are unchanged, only the signatures need checking again.
 files_stored = Signal()
 
 # Clock skew tolerated between a client's clock and ours for "not in the future" checks.
@@ -187,7 +189,7 @@ def _attach(document: Document, stored, actor: Person | None, first_role=Documen
         for i, (up, s, d) in enumerate(stored)
     ]
     files = DocumentFile.objects.bulk_create(files)
-    files_stored.send(sender=Document, document=document, files=files)
+    files_stored.send(sender=Document, document=document, files=files, revision=False)
     return files
 
 
@@ -617,14 +619,15 @@ def append_revision(actor: Person | None, file: DocumentFile, data: bytes, *, re
         mime = StoredBlob.objects.filter(pk=locked.blob_id).values_list("mime", flat=True).get()
         StoredBlob.objects.get_or_create(sha256=d.sha256, defaults={"size": d.size, "mime": mime})
         FileRevision.objects.create(file=locked, blob_id=locked.blob_id, reason=reason[:100], replaced_by=actor)
+        previous = locked.blob_id
         DocumentFile.objects.filter(pk=locked.pk).update(blob_id=d.sha256)
         locked.blob_id = d.sha256
-        files_stored.send(sender=Document, document=locked.document, files=[locked])
+        files_stored.send(sender=Document, document=locked.document, files=[locked], revision=True)
         audit.record(
             actor=actor,
             action="document.file_revision",
             target=locked.document,
-            data={"file": locked.pk, "before": locked.blob_id, "after": d.sha256, "reason": reason},
+            data={"file": locked.pk, "before": previous, "after": d.sha256, "reason": reason},
         )
     file.blob_id = d.sha256
     return file

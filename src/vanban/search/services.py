@@ -121,8 +121,9 @@ def check_index() -> IndexReport:
 
 
 @receiver(document_services.files_stored, dispatch_uid="search.index_on_files_stored")
-def _on_files_stored(sender, document, **kwargs):
-    index_document(document)
+def _on_files_stored(sender, document, revision=False, **kwargs):
+    if not revision:  # a signature appended changes neither metadata nor text
+        index_document(document)
 
 
 @receiver(post_save, sender=Document, dispatch_uid="search.index_on_document_saved")

@@ -188,7 +188,11 @@ def test_a_revision_only_appends_and_keeps_the_earlier_bytes(province):
     assert storage.read_verified(f.blob_id) == before + b"\n% signature\n"
     (rev,) = FileRevision.objects.filter(file=f)
     assert (rev.blob_id, rev.reason, rev.replaced_by) == (first_blob, "signature", province.clerk_a)
-    assert Entry.objects.filter(action="document.file_revision").count() == 1
+    entry = Entry.objects.get(action="document.file_revision")
+    import json
+
+    data = json.loads(entry.payload)["data"]
+    assert (data["before"], data["after"]) == (first_blob, f.blob_id)
     stale = DocumentFile.objects.get(pk=f.pk)
     stale.blob_id = first_blob  # someone else appended since this copy was read
     with pytest.raises(ValidationError):

@@ -339,3 +339,21 @@ def test_pki_endpoints_refuse_a_non_numeric_content_length(pki):
 
     r = Client().generic("POST", "/pki/tsa/", b"x", content_type="application/timestamp-query", CONTENT_LENGTH="abc")
     assert r.status_code < 500
+
+
+def test_a_signature_revision_is_checked_again_but_not_reindexed(pki):
+    from django_tasks_db.models import DBTaskResult
+
+    p = pki
+    doc = issued(p)
+
+    def queued():
+        return sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+
+    before = queued()
+    signing.sign_document(p.leader_a, doc)
+    added = queued()
+    for path in before:
+        added.remove(path)
+    # Only the verification of the new revision is queued (no second text extraction).
+    assert added == ["vanban.signing.tasks.verify_document"]
