@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -990,9 +990,24 @@ PROPERTY = settings(
 )
 
 
+def _unicode_blank_strings(value) -> bool:
+    """A string of Unicode spaces that are not XML spaces (e.g. only U+00A0) anywhere in `value`.
+    XML Schema's \\S matches U+00A0 (only space, tab, CR, LF are \\s), so our validator rightly
+    accepts it; the xmlschema library used as the oracle here applies Python's wider \\s and
+    refuses it. Such examples say nothing about us: skip them."""
+    if isinstance(value, str):
+        return value.strip() == "" and value.strip(" \t\r\n") != ""
+    if isinstance(value, list | tuple):
+        return any(_unicode_blank_strings(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return any(_unicode_blank_strings(getattr(value, f)) for f in value.__dataclass_fields__)
+    return False
+
+
 @PROPERTY
 @given(pkg=packages, placeholder=st.booleans())
 def test_any_package_survives_build_validate_parse(pkg, placeholder):
+    assume(not _unicode_blank_strings(pkg))
     data = build_package(pkg, signature_placeholder=placeholder)
     validate(data)
     assert xmlschema_errors(data) == []
