@@ -98,6 +98,25 @@ class CaptureCreateSerializer(serializers.Serializer):
         return {k: v for k, v in self.validated_data.items() if k in FIELDS}
 
 
+class ArchiveSearchParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=500)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000, default=0)
+
+
+class ArchiveHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The capture")
+    title = serializers.CharField()
+    file = serializers.CharField(help_text="The scan's file name")
+    snippet = serializers.CharField(help_text="HTML: escaped text, matches in <mark>")
+    score = serializers.FloatField()
+
+
+class ArchiveResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = ArchiveHitSerializer(many=True)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Scans of the caller's agency",
@@ -146,6 +165,38 @@ class CaptureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         capture = self.get_queryset().get(pk=capture.pk)
         return Response(CaptureSerializer(capture, context={"request": request}).data, status=201)
+
+    @extend_schema(
+        summary="Search the agency's archival records (metadata and recognised text)",
+        parameters=[
+            OpenApiParameter("q", str, required=True, description='Words, "phrases", prefixes (liên th*)'),
+            OpenApiParameter("limit", int, description="1–100, default 20"),
+            OpenApiParameter("offset", int, description="default 0"),
+        ],
+        responses={200: ArchiveResultsSerializer, 400: OpenApiResponse(description="Invalid parameters")},
+    )
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        params = ArchiveSearchParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        d = params.validated_data
+        found = services.search_archive(request.user, d["q"], limit=d["limit"], offset=d["offset"])
+        subjects = dict(
+            selectors.visible_captures(request.user)
+            .filter(pk__in=[h.source_id for h in found.hits])
+            .values_list("pk", "original_name")
+        )
+        results = [
+            {
+                "id": h.source_id,
+                "title": h.title,
+                "file": subjects.get(h.source_id, ""),
+                "snippet": h.snippet,
+                "score": h.score,
+            }
+            for h in found.hits
+        ]
+        return Response({"count": found.total, "results": results})
 
     @extend_schema(
         summary="Queue a scan's OCR again (a failed or stuck one)",

@@ -9,7 +9,9 @@ class CaptureConfig(AppConfig):
 
     def ready(self):
         from vanban.documents.services import files_stored
+        from vanban.search.services import register_records
 
         from . import services
 
         files_stored.connect(services.on_files_stored, dispatch_uid="capture.extract_text")
+        register_records(services.SEARCH_SOURCE, services.all_archival_records)

@@ -95,6 +95,7 @@ def _create(actor, agency, upload: Upload, info: ocr.ScanInfo, document: Documen
             created_by=actor,
             **({"page_amount": info.pages} | fields),
         )
+        index_text(capture)  # an archival record is findable by its metadata at once
         audit.record(
             actor=actor,
             action="capture.create",
@@ -258,13 +259,57 @@ def _fail(capture: Capture, error: str, *, final: bool) -> str:
     return locked.status
 
 
-def index_text(capture: Capture) -> bool:
-    """Hand a document's recognised text to search (called inside the transaction that stores
-    the text). Archival records are not documents: skipped."""
-    if capture.document_id is None:
-        return False
-    search.set_text(capture.document, capture.text)
-    return True
+SEARCH_SOURCE = "capture"
+
+
+def index_text(capture: Capture) -> None:
+    """Hand a capture's text to search, inside the transaction that stores it: a scan of a
+    document becomes that document's full text; an archival record is indexed as a record of its
+    own (metadata and text), searched on the digitisation page (`search_archive`)."""
+    if capture.document_id is not None:
+        if capture.text:
+            search.set_text(capture.document, capture.text)
+        return
+    search.index_record(SEARCH_SOURCE, archival_record(capture))
+
+
+def archival_record(capture: Capture) -> search.Record:
+    number = "/".join(p for p in (capture.code_number, capture.code_notation) if p)
+    meta = (
+        capture.subject,
+        number,
+        capture.doc_code,
+        capture.type_name,
+        capture.organ_name,
+        capture.keyword,
+        capture.description,
+        capture.file_notation,
+        capture.identifier,
+        capture.original_name,
+        capture.issued_date.strftime("%d/%m/%Y") if capture.issued_date else "",
+    )
+    return search.Record(
+        source_id=capture.pk,
+        agency_id=capture.agency_id,
+        title=capture.subject or capture.original_name,
+        meta=meta,
+        text=capture.text,
+    )
+
+
+def all_archival_records():
+    """Every archival record, for `vanban search reindex` and `check` (registered in apps.ready)."""
+    for capture in Capture.objects.filter(document__isnull=True).order_by("pk").iterator(chunk_size=500):
+        yield archival_record(capture)
+
+
+def search_archive(reader, q: str, *, scope=None, limit: int = 50, offset: int = 0) -> search.RecordResults:
+    """The reader's agency's archival records matching `q` (diacritics ignored), best first.
+    `scope`: a narrower queryset of `selectors.visible_captures(reader)` (e.g. a status filter)."""
+    from .selectors import visible_captures
+
+    allowed = visible_captures(reader) if scope is None else scope
+    return search.search_records(SEARCH_SOURCE, allowed.values("pk"), q, limit=limit, offset=offset)
 
 
 # --- text of ordinary document files (born-digital: no OCR) --------------------------------------

@@ -80,14 +80,37 @@ def capture_list(request):
     status = request.GET.get("status", "")
     if status in Capture.Status.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    q = request.GET.get("q", "").strip()[:200]
     now = timezone.now()
-    rows = [(c, is_clerk and may_rerun(c, now)) for c in page.object_list]
-    return render(
-        request,
-        "capture/list.html",
-        {"form": form, "page": page, "rows": rows, "status": status, "statuses": Capture.Status.choices},
-    )
+    context = {"form": form, "status": status, "statuses": Capture.Status.choices, "q": q}
+    if q:  # archival records by metadata and recognised text, best first
+        number = _page_number(request.GET.get("page"))
+        found = services.search_archive(request.user, q, scope=qs, limit=PAGE, offset=(number - 1) * PAGE)
+        captures = qs.in_bulk([h.source_id for h in found.hits])
+        rows = [
+            (captures[h.source_id], is_clerk and may_rerun(captures[h.source_id], now), h.snippet)
+            for h in found.hits
+            if h.source_id in captures
+        ]
+        pages = max(1, -(-found.total // PAGE))
+        context |= {"rows": rows, "total": found.total, "page": {"number": number, "num_pages": pages}}
+        context |= {"previous": number - 1 if number > 1 else None, "next": number + 1 if number < pages else None}
+    else:
+        page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+        context["rows"] = [(c, is_clerk and may_rerun(c, now), "") for c in page.object_list]
+        context |= {"page": page, "previous": page.number - 1 if page.has_previous() else None}
+        context["next"] = page.number + 1 if page.has_next() else None
+    return render(request, "capture/list.html", context)
+
+
+PAGE = 50
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, min(int(value or 1), 10_000))
+    except (TypeError, ValueError):
+        return 1
 
 
 @login_required

@@ -13,6 +13,11 @@ META_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 
 
 class SQLiteBackend:
+    """FTS5 virtual table `table(meta, body)`, rowid = the key."""
+
+    def __init__(self, table: str = "search_index"):
+        self.table = table
+
     @staticmethod
     def match(query: Query) -> str:
         parts = []
@@ -22,36 +27,44 @@ class SQLiteBackend:
         return " AND ".join(parts)
 
     def upsert(self, cursor, doc_id: int, meta: str, body: str) -> None:
-        cursor.execute("DELETE FROM search_index WHERE rowid = %s", [doc_id])
-        cursor.execute("INSERT INTO search_index (rowid, meta, body) VALUES (%s, %s, %s)", [doc_id, meta, body])
+        cursor.execute(f"DELETE FROM {self.table} WHERE rowid = %s", [doc_id])  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {self.table} (rowid, meta, body) VALUES (%s, %s, %s)",  # noqa: S608
+            [doc_id, meta, body],
+        )
 
     def delete(self, cursor, doc_id: int) -> None:
-        cursor.execute("DELETE FROM search_index WHERE rowid = %s", [doc_id])
+        cursor.execute(f"DELETE FROM {self.table} WHERE rowid = %s", [doc_id])  # noqa: S608
 
     def indexed_ids(self, cursor) -> set[int]:
-        cursor.execute("SELECT rowid FROM search_index")
+        cursor.execute(f"SELECT rowid FROM {self.table}")  # noqa: S608
         return {row[0] for row in cursor.fetchall()}
 
     def clear(self, cursor) -> None:
-        cursor.execute("DELETE FROM search_index")
+        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
     def search(self, cursor, query: Query, scope_sql: str, scope_params, limit: int, offset: int):
         match = self.match(query)
         # "+rowid": keep SQLite from pushing the permission scope into FTS5 (which would run the
         # MATCH again for every readable document): match once, then filter (bench/search.py).
-        where = f"search_index MATCH %s AND +rowid IN ({scope_sql})"
+        where = f"{self.table} MATCH %s AND +rowid IN ({scope_sql})"
         params = [match, *scope_params]
-        cursor.execute(f"SELECT count(*) FROM search_index WHERE {where}", params)  # noqa: S608
+        cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)  # noqa: S608
         total = cursor.fetchone()[0]
         cursor.execute(
-            f"SELECT rowid, -bm25(search_index, {META_WEIGHT}, {BODY_WEIGHT}) AS score "  # noqa: S608
-            f"FROM search_index WHERE {where} ORDER BY score DESC, rowid DESC LIMIT %s OFFSET %s",
+            f"SELECT rowid, -bm25({self.table}, {META_WEIGHT}, {BODY_WEIGHT}) AS score "  # noqa: S608
+            f"FROM {self.table} WHERE {where} ORDER BY score DESC, rowid DESC LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
         return total, cursor.fetchall()
 
 
 class PostgresBackend:
+    """Table `table(key bigint primary key, vector tsvector)` with a GIN index."""
+
+    def __init__(self, table: str = "search_index", key: str = "document_id"):
+        self.table, self.key = table, key
+
     @staticmethod
     def tsquery(query: Query) -> str:
         parts = []
@@ -64,39 +77,40 @@ class PostgresBackend:
 
     def upsert(self, cursor, doc_id: int, meta: str, body: str) -> None:
         cursor.execute(
-            "INSERT INTO search_index (document_id, vector) VALUES (%s, "
+            f"INSERT INTO {self.table} ({self.key}, vector) VALUES (%s, "  # noqa: S608
             "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')) "
-            "ON CONFLICT (document_id) DO UPDATE SET vector = EXCLUDED.vector",
+            f"ON CONFLICT ({self.key}) DO UPDATE SET vector = EXCLUDED.vector",
             [doc_id, meta, body],
         )
 
     def delete(self, cursor, doc_id: int) -> None:
-        cursor.execute("DELETE FROM search_index WHERE document_id = %s", [doc_id])
+        cursor.execute(f"DELETE FROM {self.table} WHERE {self.key} = %s", [doc_id])  # noqa: S608
 
     def indexed_ids(self, cursor) -> set[int]:
-        cursor.execute("SELECT document_id FROM search_index")
+        cursor.execute(f"SELECT {self.key} FROM {self.table}")  # noqa: S608
         return {row[0] for row in cursor.fetchall()}
 
     def clear(self, cursor) -> None:
-        cursor.execute("DELETE FROM search_index")
+        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
     def search(self, cursor, query: Query, scope_sql: str, scope_params, limit: int, offset: int):
-        where = f"vector @@ to_tsquery('simple', %s) AND document_id IN ({scope_sql})"
+        where = f"vector @@ to_tsquery('simple', %s) AND {self.key} IN ({scope_sql})"
         params = [self.tsquery(query), *scope_params]
-        cursor.execute(f"SELECT count(*) FROM search_index WHERE {where}", params)  # noqa: S608
+        cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)  # noqa: S608
         total = cursor.fetchone()[0]
         weights = "'{0.01, 0.01, 0.1, 1.0}'"  # D, C, B (full text), A (metadata)
         cursor.execute(
-            f"SELECT document_id, ts_rank({weights}, vector, to_tsquery('simple', %s)) AS score "  # noqa: S608
-            f"FROM search_index WHERE {where} ORDER BY score DESC, document_id DESC LIMIT %s OFFSET %s",
+            f"SELECT {self.key}, ts_rank({weights}, vector, to_tsquery('simple', %s)) AS score "  # noqa: S608
+            f"FROM {self.table} WHERE {where} ORDER BY score DESC, {self.key} DESC LIMIT %s OFFSET %s",
             [params[0], *params, limit, offset],
         )
         return total, cursor.fetchall()
 
 
-def backend():
+def backend(records: bool = False):
+    """The engine of the connection: over documents, or (records=True) over `RecordEntry` rows."""
     if connection.vendor == "postgresql":
-        return PostgresBackend()
+        return PostgresBackend("search_records", "record_id") if records else PostgresBackend()
     if connection.vendor == "sqlite":
-        return SQLiteBackend()
+        return SQLiteBackend("search_records") if records else SQLiteBackend()
     raise NotImplementedError(f"no search backend for {connection.vendor}")

@@ -24,3 +24,28 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"search entry of document {self.document_id}"
+
+
+class RecordEntry(models.Model):
+    """A searchable record that is not a document: an archival record of the capture room (a
+    digitised paper kept for lookup). Rooms above search hand their records in through
+    `services.index_record` and search them through `services.search_records` with their own
+    permission scope. The searchable representation lives in the backend table `search_records`
+    (FTS5 rowid / PostgreSQL record_id = this row's id)."""
+
+    source = models.CharField(max_length=20)  # the room's name for its kind of record, e.g. "capture"
+    source_id = models.BigIntegerField()
+    agency = models.ForeignKey("orgs.Agency", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=500)
+    meta = models.TextField(blank=True)  # the metadata, NFC, one field a line
+    text = models.TextField(blank=True)  # the full text (OCR), NFC
+    fingerprint = models.CharField(max_length=64)
+    indexed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("search index record")
+        verbose_name_plural = _("search index records")
+        constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="search_record_once")]
+
+    def __str__(self) -> str:
+        return f"search entry of {self.source} {self.source_id}"

@@ -10,8 +10,10 @@ import datetime as dt
 import hashlib
 import html
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -24,7 +26,7 @@ from vanban.documents.selectors import visible_documents
 from vanban.orgs.models import Agency, Person
 
 from . import backends, folding
-from .models import SearchEntry
+from .models import RecordEntry, SearchEntry
 
 
 def _meta_fields(document: Document) -> list[str]:
@@ -86,6 +88,14 @@ def reindex_all(*, batch: int = 500) -> int:
         for document in Document.objects.order_by("pk").iterator(chunk_size=batch):
             index_document(document)
             n += 1
+        with connection.cursor() as cursor:
+            backends.backend(records=True).clear(cursor)
+        for source, all_records in _SOURCES.items():
+            kept = set()
+            for record in all_records():
+                kept.add(index_record(source, record).pk)
+                n += 1
+            RecordEntry.objects.filter(source=source).exclude(pk__in=kept).delete()
     return n
 
 
@@ -94,10 +104,16 @@ class IndexReport:
     missing: list[int] = field(default_factory=list)  # documents not in the index
     stale: list[int] = field(default_factory=list)  # indexed from older metadata or text
     orphans: list[int] = field(default_factory=list)  # index rows without a document
+    # The same for records of other rooms, as (source, source id); orphans: index rows or entries
+    # whose record is gone.
+    missing_records: list[tuple[str, int]] = field(default_factory=list)
+    stale_records: list[tuple[str, int]] = field(default_factory=list)
+    orphan_records: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.stale or self.orphans)
+        documents = self.missing or self.stale or self.orphans
+        return not (documents or self.missing_records or self.stale_records or self.orphan_records)
 
 
 def check_index() -> IndexReport:
@@ -114,7 +130,88 @@ def check_index() -> IndexReport:
         elif _representation(document, entry.text)[2] != entry.fingerprint:
             report.stale.append(document.pk)
     report.orphans = sorted(indexed - doc_ids)
+    _check_records(report)
     return report
+
+
+def _check_records(report: IndexReport) -> None:
+    with connection.cursor() as cursor:
+        indexed = backends.backend(records=True).indexed_ids(cursor)
+    entries = {(e.source, e.source_id): e for e in RecordEntry.objects.all()}
+    seen = set()
+    for source, all_records in _SOURCES.items():
+        for record in all_records():
+            key = (source, record.source_id)
+            seen.add(key)
+            entry = entries.get(key)
+            if entry is None or entry.pk not in indexed:
+                report.missing_records.append(key)
+            elif _record_representation(record)[4] != entry.fingerprint:
+                report.stale_records.append(key)
+    report.orphan_records = sorted(k for k in entries if k not in seen)
+    known = {e.pk for e in entries.values()}
+    report.orphan_records += [("?", pk) for pk in sorted(indexed - known)]
+
+
+# --- records of other rooms (archival records) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a room hands to search for one of its records."""
+
+    source_id: int
+    agency_id: int
+    title: str
+    meta: tuple[str, ...]  # metadata values, searched and ranked above the text
+    text: str = ""  # the full text (OCR)
+
+
+# source name → a function yielding every record of that source that should be searchable.
+_SOURCES: dict[str, Callable[[], Iterable[Record]]] = {}
+
+
+def register_records(source: str, all_records: Callable[[], Iterable[Record]]) -> None:
+    """Called by a room's AppConfig.ready: `reindex` rebuilds and `check` compares its records."""
+    _SOURCES[source] = all_records
+
+
+def _record_representation(record: Record) -> tuple[str, str, str, str, str]:
+    """(metadata NFC, text NFC, folded metadata, folded text, fingerprint of all that is indexed)."""
+    meta_text = "\n".join(_nfc(m) for m in record.meta if m and m.strip())
+    text = _nfc(record.text)
+    meta, body = folding.index_text(meta_text), folding.index_text(text)
+    key = f"{record.agency_id}\x00{record.title}\x00{meta}\x00{body}"
+    return meta_text, text, meta, body, hashlib.sha256(key.encode()).hexdigest()
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value or "").replace("\x00", "")
+
+
+def index_record(source: str, record: Record) -> RecordEntry:
+    """Put a record in the index (idempotent); run it inside the transaction that changed it."""
+    meta_text, text, meta, body, fingerprint = _record_representation(record)
+    with transaction.atomic():
+        entry, _created = RecordEntry.objects.update_or_create(
+            source=source,
+            source_id=record.source_id,
+            defaults={
+                "agency_id": record.agency_id,
+                "title": record.title[:500],
+                "meta": meta_text,
+                "text": text,
+                "fingerprint": fingerprint,
+                "indexed_at": timezone.now(),
+            },
+        )
+        with connection.cursor() as cursor:
+            backends.backend(records=True).upsert(cursor, entry.pk, meta, body)
+    return entry
+
+
+def unindex_record(source: str, source_id: int) -> None:
+    RecordEntry.objects.filter(source=source, source_id=source_id).delete()  # post_delete clears the index
 
 
 # --- keeping the index in step -------------------------------------------------------------
@@ -137,6 +234,12 @@ def _on_document_saved(sender, instance, created, raw=False, **kwargs):
 def _on_entry_deleted(sender, instance, **kwargs):
     with connection.cursor() as cursor:
         backends.backend().delete(cursor, instance.document_id)
+
+
+@receiver(post_delete, sender=RecordEntry, dispatch_uid="search.unindex_record_on_delete")
+def _on_record_deleted(sender, instance, **kwargs):
+    with connection.cursor() as cursor:
+        backends.backend(records=True).delete(cursor, instance.pk)
 
 
 # --- searching -------------------------------------------------------------------------------
@@ -226,3 +329,47 @@ def _snippet(document: Document, text: str, query: folding.Query) -> str:
         if found:
             return found
     return html.escape(document.subject)
+
+
+@dataclass
+class RecordHit:
+    source_id: int
+    title: str
+    snippet: str  # HTML: escaped text, matches in <mark>
+    score: float
+
+
+@dataclass
+class RecordResults:
+    total: int
+    hits: list[RecordHit]
+
+
+def search_records(source: str, scope, q: str, *, limit: int = 20, offset: int = 0) -> RecordResults:
+    """Records of `source` matching `q`, best first, among `scope`: a queryset of the source ids
+    the reader may see (the calling room's selector, e.g. `Capture` pks). Counts and hits never
+    cover anything outside it. An empty query finds nothing."""
+    query = folding.parse_query(q)
+    if not query:
+        return RecordResults(0, [])
+    allowed = RecordEntry.objects.filter(source=source, source_id__in=scope).order_by().values("pk")
+    try:
+        scope_sql, scope_params = allowed.query.sql_with_params()
+    except EmptyResultSet:  # the reader may see none (e.g. `.none()`)
+        return RecordResults(0, [])
+    with connection.cursor() as cursor:
+        total, rows = backends.backend(records=True).search(cursor, query, scope_sql, scope_params, limit, offset)
+    entries = RecordEntry.objects.in_bulk([pk for pk, _s in rows])
+    hits = []
+    for pk, score in rows:
+        entry = entries.get(pk)
+        if entry is None:
+            continue
+        snippet = None
+        for part in (entry.text, entry.title, " · ".join(entry.meta.splitlines())):
+            snippet = folding.highlight(part, query)
+            if snippet:
+                break
+        snippet = snippet or html.escape(entry.title)
+        hits.append(RecordHit(entry.source_id, entry.title, snippet, round(float(score), 6)))
+    return RecordResults(total, hits)

@@ -150,13 +150,65 @@ def test_the_task_stores_the_pdfa_and_text_and_hands_a_documents_text_to_search(
     assert capture.attempts == Capture.objects.get().attempts
 
 
-def test_archival_records_are_not_handed_to_search(province):
-    from vanban.search.models import SearchEntry
+def test_a_documents_scan_hands_its_text_to_the_document(province):
+    from vanban.search.models import RecordEntry, SearchEntry
 
     doc = _incoming(province)
-    assert services.index_text(Capture(document=None, text="x")) is False
-    assert services.index_text(Capture(document=doc, text="Biên bản bàn giao")) is True
+    services.index_text(Capture(document=doc, agency=province.a, text="Biên bản bàn giao"))
     assert SearchEntry.objects.get(document=doc).text == "Biên bản bàn giao"
+    assert not RecordEntry.objects.exists()  # a document's scan is not an archival record
+
+
+def test_an_archival_record_is_searchable_by_metadata_at_once_and_by_text_after_ocr(province, monkeypatch):
+    from vanban.search import services as search
+
+    capture = services.capture_scan(
+        province.clerk_a,
+        upload=_upload(png(), "ho-so-1998.png"),
+        metadata={"Subject": "Quyết định giao đất Chợ Gạo", "CodeNumber": "45", "CodeNotation": "QĐ-UBND"},
+    )
+    hits = services.search_archive(province.clerk_a, "quyet dinh giao DAT")
+    assert [h.source_id for h in hits.hits] == [capture.pk] and hits.total == 1
+    assert "<mark>" in hits.hits[0].snippet and "Quyết" in hits.hits[0].snippet  # original diacritics
+    assert services.search_archive(province.clerk_a, "45/QĐ-UBND").total == 1
+    assert services.search_archive(province.clerk_a, "đường điện").total == 0
+    monkeypatch.setattr(services, "_recognise", _fake_recognise("Đường điện trung thế xã Bình Phan"))
+    assert tasks.run_ocr.call(capture.pk) == Capture.Status.DONE
+    found = services.search_archive(province.clerk_a, "duong dien binh ph*")
+    assert [h.source_id for h in found.hits] == [capture.pk]
+    assert "<mark>Đường</mark>" in found.hits[0].snippet
+    # Only the agency's clerks and administrators: not another agency, not a specialist — no count either.
+    for outsider in (province.clerk_b, province.specialist_a):
+        assert services.search_archive(outsider, "duong dien").total == 0
+    # Never among documents: archival records are not documents.
+    assert search.search(province.clerk_a, "duong dien").total == 0
+    assert search.check_index().ok
+
+
+def test_search_check_and_reindex_cover_archival_records(province):
+    import io as _io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from vanban.search import services as search
+    from vanban.search.models import RecordEntry
+
+    one = services.capture_scan(province.clerk_a, upload=_upload(png(), "a.png"), metadata={"Subject": "Sổ địa chính"})
+    two = services.capture_scan(province.clerk_a, upload=_upload(png(5, 5), "b.png"))
+    assert search.check_index().ok
+    Capture.objects.filter(pk=one.pk).update(subject="Sổ mục kê")  # behind the services' back
+    RecordEntry.objects.filter(source_id=two.pk).delete()
+    report = search.check_index()
+    assert (report.stale_records, report.missing_records) == ([("capture", one.pk)], [("capture", two.pk)])
+    out = _io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("search", "check", stdout=out)
+    assert f"stale\tcapture {one.pk}" in out.getvalue() and f"missing\tcapture {two.pk}" in out.getvalue()
+    call_command("search", "reindex", stdout=_io.StringIO())
+    assert search.check_index().ok
+    assert [h.source_id for h in services.search_archive(province.clerk_a, "so muc ke").hits] == [one.pk]
+    assert services.search_archive(province.clerk_a, "so dia chinh").total == 0
 
 
 def test_a_failing_ocr_is_retried_then_failed_with_the_reason_and_can_be_rerun(province, monkeypatch):

@@ -344,3 +344,32 @@ def test_watch_refuses_an_unknown_agency_or_folder(province, tmp_path):
         call_command("capture", "watch", str(tmp_path), "--agency", "nope", "--once")
     with pytest.raises(CommandError):
         call_command("capture", "watch", str(tmp_path / "missing"), "--agency", "82-STTTT", "--once")
+
+
+def test_the_archive_is_searched_on_the_page_and_through_the_api(client, province, monkeypatch):
+    def scan(name, subject):
+        upload = documents.Upload(io.BytesIO(png(len(name), 4)), name, len(png(len(name), 4)))
+        return services.capture_scan(province.clerk_a, upload=upload, metadata={"Subject": subject})
+
+    land = scan("dat.png", "Hồ sơ giao đất năm 1998")
+    scan("luong.png", "Bảng lương cán bộ")
+    monkeypatch.setattr(services, "_recognise", _fake_recognise("Biên bản đo đạc thửa đất ở Chợ Gạo"))
+    tasks.run_ocr.call(land.pk)
+    _login(client, "vanthu.a")
+    page = client.get("/so-hoa/", {"q": "CHO GAO"}).content.decode()
+    assert 'id="archive-hits"' in page and "dat.png" in page and "luong.png" not in page
+    assert "<mark>Chợ</mark> <mark>Gạo</mark>" in page
+    page = client.get("/so-hoa/", {"q": "khong co dau"}).content.decode()
+    assert "dat.png" not in page and "luong.png" not in page
+    assert client.get("/so-hoa/", {"q": "dat", "page": "x"}).status_code == 200  # a bad page number is page 1
+
+    api = APIClient()
+    api.force_authenticate(province.clerk_a)
+    r = api.get("/api/v1/capture/captures/search/", {"q": "giao dat"})
+    assert r.status_code == 200, r.content
+    assert r.json()["count"] == 1 and r.json()["results"][0]["id"] == land.pk
+    assert r.json()["results"][0]["file"] == "dat.png"
+    assert api.get("/api/v1/capture/captures/search/").status_code == 400  # q is required
+    assert api.get("/api/v1/capture/captures/search/", {"q": "dat", "limit": 0}).status_code == 400
+    api.force_authenticate(province.clerk_b)  # another agency: nothing, not even a count
+    assert api.get("/api/v1/capture/captures/search/", {"q": "giao dat"}).json() == {"count": 0, "results": []}
