@@ -229,6 +229,9 @@ VANBAN = {
     "EXCHANGE_PARALLEL": env_int("EXCHANGE_PARALLEL", 8),
     # CA bundle to verify peers' HTTPS certificates (default: the system's).
     "EXCHANGE_TLS_CA_FILE": env("EXCHANGE_TLS_CA_FILE"),
+    # A worker running a scan's OCR renews its lease every third of this; a lease that runs out
+    # (the worker was killed) puts the scan back in the queue.
+    "CAPTURE_LEASE_SECONDS": env_int("CAPTURE_LEASE_SECONDS", 180),
 }
 
 # --- API ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ class CaptureConfig(AppConfig):
         from vanban.documents.services import files_stored
         from vanban.search.services import register_records
 
-        from . import services
+        from . import services, tasks  # noqa: F401  (tasks registers the periodic recovery)
 
         files_stored.connect(services.on_files_stored, dispatch_uid="capture.extract_text")
         register_records(services.SEARCH_SOURCE, services.all_archival_records)

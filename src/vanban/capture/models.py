@@ -30,6 +30,8 @@ class Capture(models.Model):
     text = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While running: the worker holds the scan until then (renewed as it works; see services.process).
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # Counted by the plan's indicators (1.4b, 1.5, 2.5b): a PDF/A copy with text exists.
     digitised = models.BooleanField(default=False)

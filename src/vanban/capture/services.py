@@ -7,14 +7,19 @@ queued in the same transaction as the Capture row, so the work exists exactly wh
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,6 +171,8 @@ def rerun(actor, capture: Capture) -> Capture:
         locked = Capture.objects.select_for_update().get(pk=capture.pk)
         if locked.status == Capture.Status.QUEUED:
             raise ValidationError(_("This scan is already waiting for OCR."))
+        if holds_lease(locked):
+            raise ValidationError(_("This scan is being recognised right now."))
         locked.status = Capture.Status.QUEUED
         locked.attempts = 0
         locked.last_error = ""
@@ -193,18 +200,37 @@ def _recognise(source: str, kind: str, workdir: str) -> Recognised:
     return Recognised(result.text, out)
 
 
+def lease_length() -> dt.timedelta:
+    return dt.timedelta(seconds=max(3, settings.VANBAN["CAPTURE_LEASE_SECONDS"]))
+
+
+def holds_lease(capture: Capture, now=None) -> bool:
+    """Whether a worker is recognising the scan now (running, and its lease has not run out)."""
+    now = now or timezone.now()
+    return capture.status == Capture.Status.RUNNING and capture.lease_until is not None and capture.lease_until > now
+
+
 def process(capture_id: int) -> str:
     """Run one attempt of a capture's OCR; returns its status afterwards. A refused input fails at
-    once; any other error is retried (re-queued) until MAX_ATTEMPTS, then the capture fails with it."""
+    once; any other error is retried (re-queued) until MAX_ATTEMPTS, then the capture fails with it.
+
+    The run holds a lease on the capture, renewed while it works: a second task for the same
+    capture leaves it alone, and a worker killed mid-run lets its lease run out, after which
+    `recover_stalled` queues the capture again. A run whose capture was taken over meanwhile
+    (its attempt is no longer the capture's) stores nothing."""
+    now = timezone.now()
     with transaction.atomic():
         capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
         if capture is None or capture.status in (Capture.Status.DONE, Capture.Status.FAILED):
             return capture.status if capture else "missing"
+        if holds_lease(capture, now):
+            return capture.status  # another worker is on it
         capture.status = Capture.Status.RUNNING
         capture.attempts += 1
-        capture.save(update_fields=["status", "attempts"])
+        capture.lease_until = now + lease_length()
+        capture.save(update_fields=["status", "attempts", "lease_until"])
     try:
-        with tempfile.TemporaryDirectory(prefix="vanban-ocr-") as workdir:
+        with _renewing(capture), tempfile.TemporaryDirectory(prefix="vanban-ocr-") as workdir:
             source = os.path.join(workdir, "original")
             with storage.verified_copy(capture.original_id) as fh, open(source, "wb") as out:
                 while chunk := fh.read(1 << 20):
@@ -218,6 +244,68 @@ def process(capture_id: int) -> str:
         return _fail(capture, f"{type(exc).__name__}: {exc}"[:2000], final=capture.attempts >= MAX_ATTEMPTS)
 
 
+@contextmanager
+def _renewing(capture: Capture):
+    """Renew the run's lease every third of its length, from a thread, until the block ends."""
+    stop = threading.Event()
+    length = lease_length()
+
+    def renew():
+        while not stop.wait(length.total_seconds() / 3):
+            try:
+                Capture.objects.filter(pk=capture.pk, status=Capture.Status.RUNNING, attempts=capture.attempts).update(
+                    lease_until=timezone.now() + length
+                )
+            except Exception:
+                log.warning("could not renew the OCR lease of capture %s", capture.pk, exc_info=True)
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=renew, daemon=True, name=f"ocr-lease-{capture.pk}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _owned(capture: Capture) -> Capture | None:
+    """The capture locked, if this run (its attempt) still owns it; None when taken over."""
+    locked = Capture.objects.select_for_update().get(pk=capture.pk)
+    if locked.status != Capture.Status.RUNNING or locked.attempts != capture.attempts:
+        log.warning("capture %s was taken over during attempt %s: result dropped", capture.pk, capture.attempts)
+        return None
+    return locked
+
+
+def recover_stalled(now=None) -> int:
+    """Queue again the captures whose worker died mid-run (lease run out); after MAX_ATTEMPTS they
+    fail with the reason. Returns how many were recovered. Idempotent (run by every worker)."""
+    now = now or timezone.now()
+    stalled = Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+    n = 0
+    for pk in Capture.objects.filter(stalled, status=Capture.Status.RUNNING).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = Capture.objects.select_for_update().get(pk=pk)
+            if locked.status != Capture.Status.RUNNING or holds_lease(locked, now):
+                continue
+            error = _("The worker stopped during recognition (attempt %(n)s).") % {"n": locked.attempts}
+            locked.last_error = error
+            locked.lease_until = None
+            if locked.attempts >= MAX_ATTEMPTS:
+                locked.status = Capture.Status.FAILED
+                locked.finished_at = now
+                locked.save(update_fields=["status", "last_error", "lease_until", "finished_at"])
+                audit.record(actor=None, action="capture.failed", target=locked, data={"error": error})
+            else:
+                locked.status = Capture.Status.QUEUED
+                locked.save(update_fields=["status", "last_error", "lease_until"])
+                _queue(locked)
+            n += 1
+    return n
+
+
 def _finish(capture: Capture, done: Recognised) -> str:
     with transaction.atomic():
         pdfa = None
@@ -225,14 +313,18 @@ def _finish(capture: Capture, done: Recognised) -> str:
             stem = os.path.splitext(capture.original_name)[0] or "scan"
             with open(done.pdfa_path, "rb") as fh:
                 pdfa = store_file(Upload(fh, f"{stem}.pdf", os.path.getsize(done.pdfa_path)), kinds=("pdf",)).blob
-        locked = Capture.objects.select_for_update().get(pk=capture.pk)
+        locked = _owned(capture)
+        if locked is None:
+            transaction.set_rollback(True)  # keep no blob row of a dropped result
+            return Capture.objects.get(pk=capture.pk).status
         locked.pdfa = pdfa
         locked.text = done.text
+        locked.lease_until = None
         locked.status = Capture.Status.DONE
         locked.digitised = True
         locked.last_error = ""
         locked.finished_at = timezone.now()
-        locked.save(update_fields=["pdfa", "text", "status", "digitised", "last_error", "finished_at"])
+        locked.save(update_fields=["pdfa", "text", "status", "digitised", "last_error", "finished_at", "lease_until"])
         audit.record(
             actor=None,
             action="capture.done",
@@ -245,16 +337,19 @@ def _finish(capture: Capture, done: Recognised) -> str:
 
 def _fail(capture: Capture, error: str, *, final: bool) -> str:
     with transaction.atomic():
-        locked = Capture.objects.select_for_update().get(pk=capture.pk)
+        locked = _owned(capture)
+        if locked is None:
+            return Capture.objects.get(pk=capture.pk).status
         locked.last_error = error
+        locked.lease_until = None
         if final:
             locked.status = Capture.Status.FAILED
             locked.finished_at = timezone.now()
-            locked.save(update_fields=["status", "last_error", "finished_at"])
+            locked.save(update_fields=["status", "last_error", "finished_at", "lease_until"])
             audit.record(actor=None, action="capture.failed", target=locked, data={"error": error[:500]})
         else:
             locked.status = Capture.Status.QUEUED
-            locked.save(update_fields=["status", "last_error"])
+            locked.save(update_fields=["status", "last_error", "lease_until"])
             _queue(locked)
     return locked.status
 

@@ -4,6 +4,8 @@ import logging
 
 from django_tasks import task
 
+from vanban import periodic
+
 from . import services
 
 logging.getLogger("ocrmypdf").setLevel(logging.WARNING)  # one line per page step otherwise
@@ -19,3 +21,12 @@ def run_ocr(capture_id: int) -> str:
 def extract_text(document_id: int) -> int:
     """Index the text of a document's born-digital files (queued when they are stored)."""
     return services.extract_document_text(document_id)
+
+
+@task()
+def recover_stalled() -> int:
+    """Queue again the scans whose worker died during OCR (their lease ran out)."""
+    return services.recover_stalled()
+
+
+periodic.register("capture.recover", 60, recover_stalled.enqueue)

@@ -4,7 +4,6 @@ selectors read; everything is the reader's own agency's."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.contrib import messages
@@ -28,8 +27,6 @@ from .models import Capture
 log = logging.getLogger(__name__)
 
 CLERK, ADMIN = "clerk", "admin"  # orgs.models.Role (capture does not import orgs)
-# A run still "running" this long after the scan came in has lost its worker: offer to re-run it.
-STUCK_AFTER = dt.timedelta(hours=1)
 
 
 def _reader(user) -> None:
@@ -46,11 +43,11 @@ def _get(user, pk) -> Capture:
 
 
 def may_rerun(capture: Capture, now=None) -> bool:
-    """Failed, or running so long that its worker must have died."""
-    now = now or timezone.now()
+    """Failed, or running without a live worker (its lease ran out; normally re-queued by the
+    worker within a minute)."""
     if capture.status == Capture.Status.FAILED:
         return True
-    return capture.status == Capture.Status.RUNNING and capture.created_at < now - STUCK_AFTER
+    return capture.status == Capture.Status.RUNNING and not services.holds_lease(capture, now)
 
 
 @login_required

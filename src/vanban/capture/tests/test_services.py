@@ -211,6 +211,49 @@ def test_search_check_and_reindex_cover_archival_records(province):
     assert services.search_archive(province.clerk_a, "so dia chinh").total == 0
 
 
+def test_a_run_holds_a_lease_a_killed_workers_capture_is_queued_again_then_fails(province, monkeypatch, settings):
+    from django.utils import timezone
+
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
+    now = timezone.now()
+    # A worker took it (attempt 1) and holds a live lease: a second task leaves it alone.
+    Capture.objects.filter(pk=capture.pk).update(
+        status="running", attempts=1, lease_until=now + dt.timedelta(minutes=1)
+    )
+    monkeypatch.setattr(services, "_recognise", _fake_recognise())
+    assert tasks.run_ocr.call(capture.pk) == "running"
+    assert Capture.objects.get(pk=capture.pk).attempts == 1
+    assert services.recover_stalled(now) == 0
+    # The worker is killed: its lease runs out, recovery queues the capture again, once.
+    later = now + dt.timedelta(minutes=2)
+    before = len(_queued())
+    assert services.recover_stalled(later) == 1 and services.recover_stalled(later) == 0
+    c = Capture.objects.get(pk=capture.pk)
+    assert (c.status, c.attempts, c.lease_until) == ("queued", 1, None) and "attempt 1" in c.last_error
+    assert _queued()[before:] == [capture.pk]
+    # Killed on every attempt: failed with the reason after MAX_ATTEMPTS.
+    Capture.objects.filter(pk=capture.pk).update(status="running", attempts=MAX_ATTEMPTS, lease_until=now)
+    assert services.recover_stalled(later) == 1
+    c = Capture.objects.get(pk=capture.pk)
+    assert c.status == "failed" and f"attempt {MAX_ATTEMPTS}" in c.last_error
+
+
+def test_a_run_taken_over_after_its_lease_ran_out_stores_nothing(province, monkeypatch):
+    capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
+
+    def slow_then_overtaken(source, kind, workdir):
+        # Meanwhile the lease ran out and another worker started attempt 2.
+        Capture.objects.filter(pk=capture.pk).update(attempts=2)
+        return _fake_recognise("stale result")(source, kind, workdir)
+
+    monkeypatch.setattr(services, "_recognise", slow_then_overtaken)
+    blobs = StoredBlob.objects.count()
+    assert tasks.run_ocr.call(capture.pk) == "running"
+    c = Capture.objects.get(pk=capture.pk)
+    assert (c.status, c.text, c.pdfa_id, c.attempts) == ("running", "", None, 2)
+    assert StoredBlob.objects.count() == blobs
+
+
 def test_a_failing_ocr_is_retried_then_failed_with_the_reason_and_can_be_rerun(province, monkeypatch):
     capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
 

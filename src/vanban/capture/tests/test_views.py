@@ -170,13 +170,20 @@ def test_a_failed_scan_shows_its_reason_and_runs_again(client, province, monkeyp
     assert "đang chờ" in r.content.decode().lower()
 
 
-def test_a_stuck_run_offers_to_run_again(client, province):
+def test_a_stuck_run_offers_to_run_again_a_live_one_does_not(client, province):
     capture = _scan(province)
+    rerun = f'action="/so-hoa/{capture.pk}/chay-lai/"'
     Capture.objects.filter(pk=capture.pk).update(
-        status="running", created_at=timezone.now() - dt.timedelta(hours=2), attempts=1
+        status="running", lease_until=timezone.now() + dt.timedelta(minutes=2), attempts=1
     )
     _login(client, "vanthu.a")
-    assert f'action="/so-hoa/{capture.pk}/chay-lai/"' in client.get("/so-hoa/").content.decode()
+    assert rerun not in client.get("/so-hoa/").content.decode()
+    client.post(f"/so-hoa/{capture.pk}/chay-lai/", follow=True)  # refused while a worker holds it
+    assert Capture.objects.get(pk=capture.pk).status == "running"
+    Capture.objects.filter(pk=capture.pk).update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+    assert rerun in client.get("/so-hoa/").content.decode()
+    client.post(f"/so-hoa/{capture.pk}/chay-lai/")
+    assert Capture.objects.get(pk=capture.pk).status == "queued"
 
 
 def test_other_agencies_and_non_clerks(client, province):
