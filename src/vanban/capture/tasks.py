@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django_tasks import task
 
 from vanban import periodic
@@ -29,4 +30,6 @@ def recover_stalled() -> int:
     return services.recover_stalled()
 
 
-periodic.register("capture.recover", 60, recover_stalled.enqueue)
+# As often as a lease lasts (a short lease is a test's), at most every minute; the worker's
+# heartbeat looks every 10 seconds.
+periodic.register("capture.recover", min(60, settings.VANBAN["CAPTURE_LEASE_SECONDS"]), recover_stalled.enqueue)
