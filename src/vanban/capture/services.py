@@ -404,7 +404,8 @@ def search_archive(reader, q: str, *, scope=None, limit: int = 50, offset: int =
     from .selectors import visible_captures
 
     allowed = visible_captures(reader) if scope is None else scope
-    return search.search_records(SEARCH_SOURCE, allowed.values("pk"), q, limit=limit, offset=offset)
+    agencies = [reader.agency_id] if reader.agency_id else []  # visible_captures: the reader's agency
+    return search.search_records(SEARCH_SOURCE, allowed.values("pk"), q, agencies=agencies, limit=limit, offset=offset)
 
 
 # --- text of ordinary document files (born-digital: no OCR) --------------------------------------

@@ -46,6 +46,14 @@ def visible_documents(reader: Person) -> QuerySet[Document]:
     return base.filter(allowed)
 
 
+def visible_agency_ids(reader: Person) -> list[int]:
+    """Agencies holding every document `visible_documents(reader)` returns (a superset: search
+    uses it to narrow its index before the exact permission filter)."""
+    if not reader.is_authenticated or not reader.is_active or reader.agency_id is None:
+        return []
+    return agency_scope_ids(reader.agency_id)
+
+
 def get_document(reader: Person, pk) -> Document:
     """The document if the reader may see it; 404 otherwise, so that its existence is not told."""
     try:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from vanban.documents import services as document_services
 from vanban.documents.models import Document, DocumentType
-from vanban.documents.selectors import visible_documents
+from vanban.documents.selectors import visible_agency_ids, visible_documents
 from vanban.orgs.models import Agency, Person
 
 from . import backends, folding
@@ -54,7 +54,7 @@ def index_document(document: Document) -> SearchEntry:
         text = entry.text if entry else ""
         meta, body, fingerprint = _representation(document, text)
         with connection.cursor() as cursor:
-            backends.backend().upsert(cursor, document.pk, meta, body)
+            backends.backend().upsert(cursor, document.pk, meta, body, document.agency_id)
         entry, _created = SearchEntry.objects.update_or_create(
             document_id=document.pk,
             defaults={
@@ -120,6 +120,7 @@ def check_index() -> IndexReport:
     report = IndexReport()
     with connection.cursor() as cursor:
         indexed = backends.backend().indexed_ids(cursor)
+        scopes = backends.backend().scopes(cursor)
     entries = {e.document_id: e for e in SearchEntry.objects.all()}
     doc_ids = set()
     for document in Document.objects.order_by("pk").iterator(chunk_size=500):
@@ -129,6 +130,8 @@ def check_index() -> IndexReport:
             report.missing.append(document.pk)
         elif _representation(document, entry.text)[2] != entry.fingerprint:
             report.stale.append(document.pk)
+        elif scopes is not None and scopes.get(document.pk) != backends.scope_token(document.agency_id):
+            report.stale.append(document.pk)  # moved to another agency behind the services' back
     report.orphans = sorted(indexed - doc_ids)
     _check_records(report)
     return report
@@ -137,6 +140,7 @@ def check_index() -> IndexReport:
 def _check_records(report: IndexReport) -> None:
     with connection.cursor() as cursor:
         indexed = backends.backend(records=True).indexed_ids(cursor)
+        scopes = backends.backend(records=True).scopes(cursor)
     entries = {(e.source, e.source_id): e for e in RecordEntry.objects.all()}
     seen = set()
     for source, all_records in _SOURCES.items():
@@ -147,6 +151,8 @@ def _check_records(report: IndexReport) -> None:
             if entry is None or entry.pk not in indexed:
                 report.missing_records.append(key)
             elif _record_representation(record)[4] != entry.fingerprint:
+                report.stale_records.append(key)
+            elif scopes is not None and scopes.get(entry.pk) != backends.scope_token(entry.agency_id):
                 report.stale_records.append(key)
     report.orphan_records = sorted(k for k in entries if k not in seen)
     known = {e.pk for e in entries.values()}
@@ -206,7 +212,7 @@ def index_record(source: str, record: Record) -> RecordEntry:
             },
         )
         with connection.cursor() as cursor:
-            backends.backend(records=True).upsert(cursor, entry.pk, meta, body)
+            backends.backend(records=True).upsert(cursor, entry.pk, meta, body, record.agency_id)
     return entry
 
 
@@ -310,8 +316,9 @@ def search(person: Person, q: str, filters: Filters | None = None, *, limit: int
         rows = [(pk, 0.0) for pk in scope.values_list("pk", flat=True)[offset : offset + limit]]
     else:
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
+        agencies = visible_agency_ids(person)
         with connection.cursor() as cursor:
-            total, rows = backends.backend().search(cursor, query, scope_sql, scope_params, limit, offset)
+            total, rows = backends.backend().search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
     docs = Document.objects.in_bulk([pk for pk, _s in rows])
     texts = dict(SearchEntry.objects.filter(document_id__in=docs).values_list("document_id", "text"))
     hits = []
@@ -345,10 +352,13 @@ class RecordResults:
     hits: list[RecordHit]
 
 
-def search_records(source: str, scope, q: str, *, limit: int = 20, offset: int = 0) -> RecordResults:
+def search_records(
+    source: str, scope, q: str, *, agencies: list[int] | None = None, limit: int = 20, offset: int = 0
+) -> RecordResults:
     """Records of `source` matching `q`, best first, among `scope`: a queryset of the source ids
     the reader may see (the calling room's selector, e.g. `Capture` pks). Counts and hits never
-    cover anything outside it. An empty query finds nothing."""
+    cover anything outside it. `agencies`, when given, must hold the agency of every record in
+    `scope` (it narrows the index first). An empty query finds nothing."""
     query = folding.parse_query(q)
     if not query:
         return RecordResults(0, [])
@@ -358,7 +368,8 @@ def search_records(source: str, scope, q: str, *, limit: int = 20, offset: int =
     except EmptyResultSet:  # the reader may see none (e.g. `.none()`)
         return RecordResults(0, [])
     with connection.cursor() as cursor:
-        total, rows = backends.backend(records=True).search(cursor, query, scope_sql, scope_params, limit, offset)
+        engine = backends.backend(records=True)
+        total, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
     entries = RecordEntry.objects.in_bulk([pk for pk, _s in rows])
     hits = []
     for pk, score in rows:

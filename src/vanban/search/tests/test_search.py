@@ -128,6 +128,28 @@ def test_specialist_sees_only_granted_documents_and_no_confidential_ones_by_unit
     assert DocumentAccess.objects.count() == 3
 
 
+def test_a_successors_clerk_finds_the_merged_agencys_documents_and_words_never_match_the_scope(docs):
+    from vanban.orgs import services as org_services
+
+    theirs = _incoming(docs, "Văn bản điện tử của Sở Tài chính", clerk=docs.clerk_b)
+    assert search(docs.clerk_a, "van ban dien tu").total == 1  # A's own, not B's
+    org_services.merge_agency(None, docs.b, into=docs.a, reason="sáp nhập")
+    r = search(docs.clerk_a, "van ban dien tu")
+    assert r.total == 2 and theirs.pk in _ids(r)
+    # The index's agency tokens (a<id>) are not searchable words.
+    assert search(docs.clerk_a, f"a{docs.a.pk}").total == 0
+
+
+def test_a_document_moved_to_another_agency_behind_the_services_back_is_stale(docs):
+    Document.objects.filter(pk=docs.paper.pk).update(agency=docs.b)
+    report = services.check_index()
+    if connection.vendor == "sqlite":  # only FTS5 keeps the agency in the index
+        assert report.stale == [docs.paper.pk]
+        services.reindex_all()
+        assert services.check_index().ok
+    assert _ids(search(docs.clerk_b, "quan ly van ban giay")) == [docs.paper.pk]
+
+
 def test_index_written_with_the_document_and_kept_in_step(docs):
     assert SearchEntry.objects.count() == Document.objects.count() == 4
     assert services.check_index().ok
