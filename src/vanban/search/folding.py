@@ -20,23 +20,49 @@ _TOKEN = re.compile(r"[^\W_]+")
 _QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
 
 
+def _fold_char(ch: str) -> str:
+    mapped = _LETTER_MAP.get(ch)
+    if mapped is not None:
+        return mapped
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return "".join(c for c in base.lower() if not unicodedata.combining(c))
+
+
+class _FoldTable(dict):
+    """A `str.translate` table folding each character, filled on first sight of it (the
+    alphabet in use is small, so folding runs at C speed after a few documents)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < 100_000:
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold_pairs(text: str) -> Iterator[tuple[str, int]]:
     """(folded character, index in the NFC text) for each character that survives folding."""
     for i, ch in enumerate(text):
-        mapped = _LETTER_MAP.get(ch)
-        if mapped is not None:
-            yield mapped, i
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-        for c in base.lower():
-            if not unicodedata.combining(c):
-                yield c, i
+        for c in _fold_char(ch):
+            yield c, i
+
+
+def _fold_indexed(text: str) -> tuple[str, list[int] | None]:
+    """`text` (NFC) folded, and the index in `text` of each folded character — None when they
+    are the same (every character folded to exactly one, the usual case)."""
+    folded = text.translate(_FOLD_TABLE)
+    if len(folded) == len(text) and all(len(_FOLD_TABLE[ord(c)]) == 1 for c in set(text)):
+        return folded, None
+    pairs = list(_fold_pairs(text))
+    return "".join(c for c, _i in pairs), [i for _c, i in pairs]
 
 
 def fold(text: str) -> str:
     """Lower case, diacritics removed, đ/Đ → d, NFC and NFD input alike. Whitespace is kept as it
     is, so token boundaries do not move."""
-    return "".join(c for c, _i in _fold_pairs(unicodedata.normalize("NFC", text or "")))
+    return unicodedata.normalize("NFC", text or "").translate(_FOLD_TABLE)
 
 
 def tokens(text: str) -> list[str]:
@@ -88,33 +114,47 @@ def parse_query(q: str) -> Query:
     return Query(tuple(terms))
 
 
-def _matches(query: Query, folded_tokens: list[str]) -> set[int]:
-    """Indexes of the tokens that a term of the query matches (phrases: consecutive only)."""
-    hit: set[int] = set()
-    n = len(folded_tokens)
+def _pattern(query: Query) -> re.Pattern:
+    """A regular expression finding the query's terms in folded text, ending on a token boundary:
+    a phrase's words consecutive whatever separates them (as the engines see them). It starts with
+    the literal word, so `re` scans fast; `_found` checks the boundary before it."""
+    alternatives = []
     for term in query.terms:
-        k = len(term.words)
-        for start in range(n - k + 1):
-            ok = all(folded_tokens[start + j] == term.words[j] for j in range(k - 1))
-            last = folded_tokens[start + k - 1]
-            ok = ok and (last.startswith(term.words[-1]) if term.prefix else last == term.words[-1])
-            if ok:
-                hit.update(range(start, start + k))
-    return hit
+        body = r"[\W_]+".join(re.escape(w) for w in term.words)
+        tail = r"[^\W_]*" if term.prefix else ""
+        alternatives.append(f"{body}{tail}(?![^\\W_])")
+    return re.compile("|".join(alternatives))
+
+
+def _found(pattern: re.Pattern, folded: str, pos: int, endpos: int) -> Iterator[re.Match]:
+    """The pattern's matches in folded[pos:endpos] that start a token."""
+    while (m := pattern.search(folded, pos, endpos)) is not None:
+        if m.start() == 0 or _TOKEN.match(folded, m.start() - 1) is None:
+            yield m
+            pos = max(m.end(), m.start() + 1)
+        else:
+            pos = m.start() + 1
 
 
 def highlight(text: str, query: Query, *, width: int = 240) -> str | None:
     """An HTML snippet of `text` (diacritics kept, escaped) around the first match, matched words
     in <mark>; None when no term matches."""
     text = unicodedata.normalize("NFC", text or "")
-    pairs = list(_fold_pairs(text))
-    folded = "".join(c for c, _i in pairs)
-    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
-    hit = _matches(query, [folded[a:b] for a, b in spans])
-    if not hit:
+    folded, index = _fold_indexed(text)
+    pattern = _pattern(query)
+    first_match = next(_found(pattern, folded, 0, len(folded)), None)
+    if first_match is None:
         return None
-    # Matched token spans in the original text.
-    marks = [(pairs[spans[t][0]][1], pairs[spans[t][1] - 1][1] + 1) for t in sorted(hit)]
+    # Matched tokens around the first match (each word of a phrase on its own), as spans of the
+    # original text; the window is wider than the snippet's.
+    lo, hi = max(0, first_match.start() - width), min(len(folded), first_match.start() + 2 * width)
+    spans = sorted(
+        {(t.start(), t.end()) for m in _found(pattern, folded, lo, hi) for t in _TOKEN.finditer(folded, *m.span())}
+    )
+    if index is None:
+        marks = spans
+    else:
+        marks = [(index[a], index[b - 1] + 1) for a, b in spans]
     first = marks[0][0]
     start = max(0, first - width // 4)
     if start:
