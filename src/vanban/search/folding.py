@@ -136,14 +136,22 @@ def _found(pattern: re.Pattern, folded: str, pos: int, endpos: int) -> Iterator[
             pos = m.start() + 1
 
 
+_HEAD = 4000  # characters
+
+
 def highlight(text: str, query: Query, *, width: int = 240) -> str | None:
     """An HTML snippet of `text` (diacritics kept, escaped) around the first match, matched words
     in <mark>; None when no term matches."""
     text = unicodedata.normalize("NFC", text or "")
-    folded, index = _fold_indexed(text)
     pattern = _pattern(query)
-    first_match = next(_found(pattern, folded, 0, len(folded)), None)
-    if first_match is None:
+    # Fold the head of a long text first (cut at a space): most first matches are there.
+    cut = text.rfind(" ", 0, _HEAD) if len(text) > _HEAD else -1
+    for region in ([text[:cut]] if cut > 0 else []) + [text]:
+        folded, index = _fold_indexed(region)
+        first_match = next(_found(pattern, folded, 0, len(folded)), None)
+        if first_match is not None and (region is text or first_match.start() + 2 * width < len(folded)):
+            break
+    else:
         return None
     # Matched tokens around the first match (each word of a phrase on its own), as spans of the
     # original text; the window is wider than the snippet's.

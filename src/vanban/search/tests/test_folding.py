@@ -91,3 +91,21 @@ def test_highlight_phrase_marks_only_consecutive_words_and_cuts_long_text():
 def test_highlight_prefix_and_decomposed_input():
     out = highlight(unicodedata.normalize("NFD", "Kết nối liên thông"), parse_query("liên th*"))
     assert out == "Kết nối <mark>liên</mark> <mark>thông</mark>"
+
+
+def test_highlight_in_long_texts_finds_matches_past_the_head_and_across_the_cut():
+    filler = "Ủy ban nhân dân tỉnh họp thường kỳ. " * 200  # ~7,000 characters, no match
+    late = filler + "Báo cáo ngân sách nhà nước năm 2024."
+    snippet = highlight(late, parse_query("ngan sach"))
+    assert snippet is not None and "<mark>ngân</mark> <mark>sách</mark>" in snippet
+    # A phrase that straddles the 4,000-character head is still found whole.
+    pad = "x " * 1997  # 3,994 characters
+    across = pad + "văn bản điện tử " + filler
+    assert "<mark>văn</mark> <mark>bản</mark> <mark>điện</mark> <mark>tử</mark>" in highlight(
+        across, parse_query('"van ban dien tu"')
+    )
+    # A word cut by the head must not match as a prefix of itself.
+    assert highlight(pad + "ngânsáchx " + filler, parse_query("ngansach")) is None
+    # A character folding to none (a combining mark with no precomposed form) keeps the marks on
+    # the original text.
+    assert highlight("x\u0301 và ngân sách", parse_query("ngan sach")).endswith("<mark>ngân</mark> <mark>sách</mark>")
