@@ -93,9 +93,16 @@ def reindex_all(*, batch: int = 500) -> int:
         for source, all_records in _SOURCES.items():
             kept = set()
             for record in all_records():
-                kept.add(index_record(source, record).pk)
+                index_record(source, record)
+                kept.add(record.source_id)
                 n += 1
-            RecordEntry.objects.filter(source=source).exclude(pk__in=kept).delete()
+            gone = [
+                pk
+                for pk, sid in RecordEntry.objects.filter(source=source).values_list("pk", "source_id")
+                if sid not in kept
+            ]
+            for i in range(0, len(gone), batch):
+                RecordEntry.objects.filter(pk__in=gone[i : i + batch]).delete()
     return n
 
 

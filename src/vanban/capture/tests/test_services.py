@@ -209,6 +209,11 @@ def test_search_check_and_reindex_cover_archival_records(province):
     assert search.check_index().ok
     assert [h.source_id for h in services.search_archive(province.clerk_a, "so muc ke").hits] == [one.pk]
     assert services.search_archive(province.clerk_a, "so dia chinh").total == 0
+    # A record gone behind the services' back is an orphan; reindex drops it from the index.
+    Capture.objects.filter(pk=one.pk).delete()
+    assert search.check_index().orphan_records == [("capture", one.pk)]
+    search.reindex_all()
+    assert search.check_index().ok and not RecordEntry.objects.filter(source_id=one.pk).exists()
 
 
 def test_a_run_holds_a_lease_a_killed_workers_capture_is_queued_again_then_fails(province, monkeypatch, settings):
