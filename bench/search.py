@@ -204,7 +204,7 @@ def _build(args, vendor, rng):
     from vanban.documents.models import Document, DocumentType
     from vanban.orgs.models import Agency, Person
     from vanban.search import folding
-    from vanban.search.backends import scope_token
+    from vanban.search.backends import scoped
     from vanban.search.models import SearchEntry
 
     v = sc.vocabulary(folding.fold, folding.index_text, rng)
@@ -224,7 +224,7 @@ def _build(args, vendor, rng):
         entry_sql = (
             f"INSERT INTO {entry_table} (document_id, text, signer_key, fingerprint, indexed_at) VALUES (?, ?, ?, ?, ?)"
         )
-        fts_sql = "INSERT INTO search_index (rowid, meta, body, scope) VALUES (?, ?, ?, ?)"
+        fts_sql = "INSERT INTO search_index (rowid, meta, body) VALUES (?, ?, ?)"
         stamp = _sqlite_value(indexed_at)
     else:
         with connection.cursor() as c:
@@ -251,7 +251,10 @@ def _build(args, vendor, rng):
                 t = time.perf_counter()
                 raw.executemany(
                     fts_sql,
-                    [(row["id"], meta, body, scope_token(row["agency_id"])) for row, meta, _t, body, _k in batch],
+                    [
+                        (row["id"], scoped(meta, row["agency_id"]), scoped(body, row["agency_id"]))
+                        for row, meta, _t, body, _k in batch
+                    ],
                 )
                 t_index += time.perf_counter() - t
             else:

@@ -114,6 +114,7 @@ class ArchiveHitSerializer(serializers.Serializer):
 
 class ArchiveResultsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+    more = serializers.BooleanField(help_text="More records match than the ranking window: narrow the search.")
     results = ArchiveHitSerializer(many=True)
 
 
@@ -196,7 +197,7 @@ class CaptureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             }
             for h in found.hits
         ]
-        return Response({"count": found.total, "results": results})
+        return Response({"count": found.total, "more": found.more, "results": results})
 
     @extend_schema(
         summary="Queue a scan's OCR again (a failed or stuck one)",

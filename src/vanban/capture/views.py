@@ -90,7 +90,12 @@ def capture_list(request):
             if h.source_id in captures
         ]
         pages = max(1, -(-found.total // PAGE))
-        context |= {"rows": rows, "total": found.total, "page": {"number": number, "num_pages": pages}}
+        context |= {
+            "rows": rows,
+            "total": found.total,
+            "more": found.more,
+            "page": {"number": number, "num_pages": pages},
+        }
         context |= {"previous": number - 1 if number > 1 else None, "next": number + 1 if number < pages else None}
     else:
         page = Paginator(qs, PAGE).get_page(request.GET.get("page"))

@@ -75,7 +75,10 @@ class HitSerializer(serializers.Serializer):
 
 
 class ResultsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Matches; when `more`, the size of the ranking window.")
+    more = serializers.BooleanField(
+        help_text="More documents match than the ranking window (the newest 1,000 are ranked): narrow the search."
+    )
     hits = HitSerializer(many=True)
 
 

@@ -306,6 +306,9 @@ class Hit:
 class Results:
     total: int
     hits: list[Hit]
+    # The query matched more than backends.RANK_WINDOW documents: `total` is that window, the
+    # hits are ranked within its newest documents; the reader should narrow the search.
+    more: bool = False
 
 
 def search(person: Person, q: str, filters: Filters | None = None, *, limit: int = 20, offset: int = 0) -> Results:
@@ -319,13 +322,14 @@ def search(person: Person, q: str, filters: Filters | None = None, *, limit: int
         if not filters:
             return Results(0, [])
         scope = scope.order_by("-issued_date", "-pk")
-        total = scope.count()
+        total, more = scope.count(), False
         rows = [(pk, 0.0) for pk in scope.values_list("pk", flat=True)[offset : offset + limit]]
     else:
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         agencies = visible_agency_ids(person)
         with connection.cursor() as cursor:
-            total, rows = backends.backend().search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
+            engine = backends.backend()
+            total, more, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
     docs = Document.objects.in_bulk([pk for pk, _s in rows])
     texts = dict(SearchEntry.objects.filter(document_id__in=docs).values_list("document_id", "text"))
     hits = []
@@ -334,7 +338,7 @@ def search(person: Person, q: str, filters: Filters | None = None, *, limit: int
         if doc is None:
             continue
         hits.append(Hit(pk, doc.code, doc.subject, _snippet(doc, texts.get(pk, ""), query), round(float(score), 6)))
-    return Results(total, hits)
+    return Results(total, hits, more)
 
 
 def _snippet(document: Document, text: str, query: folding.Query) -> str:
@@ -357,15 +361,16 @@ class RecordHit:
 class RecordResults:
     total: int
     hits: list[RecordHit]
+    more: bool = False  # as Results.more
 
 
 def search_records(
-    source: str, scope, q: str, *, agencies: list[int] | None = None, limit: int = 20, offset: int = 0
+    source: str, scope, q: str, *, agencies: list[int], limit: int = 20, offset: int = 0
 ) -> RecordResults:
     """Records of `source` matching `q`, best first, among `scope`: a queryset of the source ids
     the reader may see (the calling room's selector, e.g. `Capture` pks). Counts and hits never
-    cover anything outside it. `agencies`, when given, must hold the agency of every record in
-    `scope` (it narrows the index first). An empty query finds nothing."""
+    cover anything outside it. `agencies`: the agencies holding every record of `scope` (the index
+    is searched per agency first). An empty query finds nothing."""
     query = folding.parse_query(q)
     if not query:
         return RecordResults(0, [])
@@ -376,7 +381,7 @@ def search_records(
         return RecordResults(0, [])
     with connection.cursor() as cursor:
         engine = backends.backend(records=True)
-        total, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
+        total, more, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
     entries = RecordEntry.objects.in_bulk([pk for pk, _s in rows])
     hits = []
     for pk, score in rows:
@@ -390,4 +395,4 @@ def search_records(
                 break
         snippet = snippet or html.escape(entry.title)
         hits.append(RecordHit(entry.source_id, entry.title, snippet, round(float(score), 6)))
-    return RecordResults(total, hits)
+    return RecordResults(total, hits, more)

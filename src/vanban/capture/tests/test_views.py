@@ -379,4 +379,8 @@ def test_the_archive_is_searched_on_the_page_and_through_the_api(client, provinc
     assert api.get("/api/v1/capture/captures/search/").status_code == 400  # q is required
     assert api.get("/api/v1/capture/captures/search/", {"q": "dat", "limit": 0}).status_code == 400
     api.force_authenticate(province.clerk_b)  # another agency: nothing, not even a count
-    assert api.get("/api/v1/capture/captures/search/", {"q": "giao dat"}).json() == {"count": 0, "results": []}
+    assert api.get("/api/v1/capture/captures/search/", {"q": "giao dat"}).json() == {
+        "count": 0,
+        "more": False,
+        "results": [],
+    }

@@ -3,7 +3,9 @@ from django.db import migrations, models
 
 
 SQLITE_CREATE = [
-    "CREATE VIRTUAL TABLE search_records USING fts5(meta, body, scope, tokenize='unicode61', prefix='1 2 3')",
+    # Tokens carry their agency's prefix (backends.scoped): see backends.SQLiteBackend.
+    "CREATE VIRTUAL TABLE search_records USING fts5(meta, body, tokenize=\"unicode61 tokenchars '_'\", "
+    "prefix='9 10 11')",
 ]
 SQLITE_DROP = ["DROP TABLE IF EXISTS search_records"]
 PG_CREATE = [

@@ -216,7 +216,7 @@ def test_api_is_scoped_and_validates(client, docs):
     client.logout()
     assert client.login(username="vanthu.b", password=PASSWORD)
     r = client.get("/api/v1/search/", {"q": "van ban"})
-    assert r.json() == {"total": 0, "hits": []}
+    assert r.json() == {"total": 0, "more": False, "hits": []}
     client.logout()
     assert client.get("/api/v1/search/", {"q": "van ban"}).status_code in (401, 403)
 
@@ -237,3 +237,22 @@ def test_page(client, docs):
     assert f"/van-ban/{docs.paper.pk}/" in r.content.decode()
     client.logout()
     assert client.get("/tim-kiem/").status_code == 302
+
+
+def test_a_query_matching_more_than_the_window_is_ranked_among_its_newest_matches(docs, monkeypatch, client):
+    from vanban.search import backends
+
+    extra = [_incoming(docs, f"Văn bản điện tử số {i}") for i in range(3)]
+    everything = search(docs.clerk_a, "van ban dien tu")
+    assert (everything.total, everything.more) == (4, False)
+    monkeypatch.setattr(backends, "RANK_WINDOW", 2)
+    capped = search(docs.clerk_a, "van ban dien tu")
+    if connection.vendor == "sqlite":
+        assert (capped.total, capped.more) == (2, True)
+        assert sorted(_ids(capped)) == sorted(d.pk for d in extra[-2:])  # the two newest
+        assert search(docs.clerk_a, "van ban dien tu", offset=2).hits == []
+        # Another agency's clerk: neither the hits nor "more".
+        assert (lambda r: (r.total, r.more))(search(docs.clerk_b, "van ban dien tu")) == (0, False)
+        assert client.login(username="vanthu.a", password=PASSWORD)
+        page = client.get("/tim-kiem/", {"q": "van ban dien tu"}).content.decode()
+        assert "Hơn 2 văn bản" in page
