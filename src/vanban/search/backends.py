@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from .folding import Query
 
@@ -25,7 +27,7 @@ def scope_token(agency_id: int) -> str:
 
 
 def scoped(text: str, agency_id: int) -> str:
-    """Folded index text with the agency's prefix on each token."""
+    """Folded index text (or facet tokens) with the agency's prefix on each token."""
     prefix = scope_token(agency_id)
     return " ".join(prefix + word for word in text.split())
 
@@ -35,21 +37,28 @@ class SQLiteBackend:
     holding agency's prefix (`a000012_moi`), so each agency has doclists of its own: a search
     walks only the postings of the reader's agencies, and bm25's statistics are the agency's
     (a province-wide index of a million documents would otherwise be walked for each common
-    word). Prefix indexes cover the agency prefix plus 1–3 letters. The exact permission filter
-    still applies to every row.
+    word). Prefix indexes cover the agency prefix plus 1–2 letters (longer prefixes expand to few
+    words of one agency). The exact permission filter still applies to every row, as a correlated
+    EXISTS checked on the matches walked (newest first) — not a list of every readable document
+    built first, which costs more than the search on a large agency or with a filter.
+
+    A third column holds facet tokens (direction, year, type, urgency, the signer's words): a
+    filtered search ANDs them into the MATCH, so it walks only rows that may pass the filters.
 
     A query first takes the newest RANK_WINDOW + 1 matches in scope (rowid order: no ranking
     cost), which gives the count or "more than RANK_WINDOW"; it then ranks (bm25, metadata ten
     times the full text) only that window."""
 
     TOKENIZE = "unicode61 tokenchars '_'"
-    PREFIX = "9 10 11"  # len(scope_token(x)) == 8
+    PREFIX = "9 10"  # len(scope_token(x)) == 8
 
     def __init__(self, table: str = "search_index"):
         self.table = table
 
     @staticmethod
-    def match(query: Query, agencies: list[int]) -> str:
+    def match(query: Query, agencies: list[int], facets: list[list[str]] | None = None) -> str:
+        """The MATCH expression: the query's terms in meta or body, and each facet group (any of its
+        facet tokens; a trailing * is a prefix) in `facets`, per agency."""
         alternatives = []
         for agency in agencies:
             prefix = scope_token(agency)
@@ -57,23 +66,24 @@ class SQLiteBackend:
             for term in query.terms:
                 part = '"' + " ".join(prefix + w for w in term.words) + '"'
                 parts.append(part + "*" if term.prefix else part)
-            alternatives.append("(" + " AND ".join(parts) + ")")
+            expr = "{meta body} : (" + " AND ".join(parts) + ")"
+            for group in facets or []:
+                options = " OR ".join(f'"{prefix}{f.rstrip("*")}"' + ("*" if f.endswith("*") else "") for f in group)
+                expr += f" AND facets : ({options})"
+            alternatives.append("(" + expr + ")")
         return " OR ".join(alternatives)
 
-    def upsert(self, cursor, doc_id: int, meta: str, body: str, agency_id: int) -> None:
+    def upsert(self, cursor, doc_id: int, meta: str, body: str, agency_id: int, facets: str = "") -> None:
+        """`facets`: space-separated facet tokens (see services.facets_of) for filters."""
         cursor.execute(f"DELETE FROM {self.table} WHERE rowid = %s", [doc_id])  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {self.table} (rowid, meta, body) VALUES (%s, %s, %s)",  # noqa: S608
-            [doc_id, scoped(meta, agency_id), scoped(body, agency_id)],
+            f"INSERT INTO {self.table} (rowid, meta, body, facets) VALUES (%s, %s, %s, %s)",  # noqa: S608
+            [doc_id, scoped(meta, agency_id), scoped(body, agency_id), scoped(facets, agency_id)],
         )
 
     def scopes(self, cursor) -> dict[int, str] | None:
-        """The agency prefix each indexed row's tokens carry ("" for a row without tokens)."""
-        n = len(scope_token(0))
-        cursor.execute(
-            f"SELECT rowid, CASE WHEN meta != '' THEN substr(meta, 1, {n}) ELSE substr(body, 1, {n}) END "  # noqa: S608
-            f"FROM {self.table}"
-        )
+        """Each indexed row's facets as indexed (they begin with the agency prefix)."""
+        cursor.execute(f"SELECT rowid, facets FROM {self.table}")  # noqa: S608
         return dict(cursor.fetchall())
 
     def delete(self, cursor, doc_id: int) -> None:
@@ -86,18 +96,23 @@ class SQLiteBackend:
     def clear(self, cursor) -> None:
         cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
-    def search(self, cursor, query: Query, scope_sql: str, scope_params, limit: int, offset: int, agencies):
-        """(count, more, [(key, score)…]): `more` when there are over RANK_WINDOW matches (count is
-        then RANK_WINDOW)."""
+    def search(self, cursor, query: Query, scope, limit: int, offset: int, agencies, facets=None):
+        """(count, more, [(key, score)…]) among `scope` (a queryset of the keyed rows the reader may
+        see); `more` when there are over RANK_WINDOW matches (count is then RANK_WINDOW). `facets`
+        narrows the walk to rows carrying the filters' facets (the scope still decides)."""
         if not agencies:
             return 0, False, []
-        match = self.match(query, agencies)
-        # "+rowid": keep SQLite from pushing the permission scope into FTS5 (which would run the
-        # MATCH again for every readable document): match once, then filter.
+        match = self.match(query, agencies, facets)
+        # The table name is ours, not input.
+        allowed = scope.order_by().filter(pk=RawSQL(f"{self.table}.rowid", ())).values("pk")  # noqa: S611
+        try:
+            allowed_sql, allowed_params = allowed.query.sql_with_params()
+        except EmptyResultSet:
+            return 0, False, []
         cursor.execute(
-            f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s AND +rowid IN ({scope_sql}) "  # noqa: S608
+            f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s AND EXISTS ({allowed_sql}) "  # noqa: S608
             "ORDER BY rowid DESC LIMIT %s",
-            [match, *scope_params, RANK_WINDOW + 1],
+            [match, *allowed_params, RANK_WINDOW + 1],
         )
         window = [row[0] for row in cursor.fetchall()]
         more = len(window) > RANK_WINDOW
@@ -106,7 +121,7 @@ class SQLiteBackend:
             return len(window), more, []
         # The window's rows are already permission-checked: rank exactly them.
         cursor.execute(
-            f"SELECT rowid, -bm25({self.table}, {META_WEIGHT}, {BODY_WEIGHT}) AS score FROM {self.table} "  # noqa: S608
+            f"SELECT rowid, -bm25({self.table}, {META_WEIGHT}, {BODY_WEIGHT}, 0.0) AS score FROM {self.table} "  # noqa: S608
             f"WHERE {self.table} MATCH %s AND rowid >= %s AND +rowid IN (SELECT value FROM json_each(%s)) "
             "ORDER BY score DESC, rowid DESC LIMIT %s OFFSET %s",
             [match, window[-1], json.dumps(window), limit, offset],
@@ -130,7 +145,7 @@ class PostgresBackend:
             parts.append("(" + " <-> ".join(words) + ")")
         return " & ".join(parts)
 
-    def upsert(self, cursor, doc_id: int, meta: str, body: str, agency_id: int) -> None:
+    def upsert(self, cursor, doc_id: int, meta: str, body: str, agency_id: int, facets: str = "") -> None:
         cursor.execute(
             f"INSERT INTO {self.table} ({self.key}, vector) VALUES (%s, "  # noqa: S608
             "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')) "
@@ -151,7 +166,11 @@ class PostgresBackend:
     def scopes(self, cursor) -> dict[int, str] | None:
         return None  # the scope is not stored in this engine
 
-    def search(self, cursor, query: Query, scope_sql: str, scope_params, limit: int, offset: int, agencies=None):
+    def search(self, cursor, query: Query, scope, limit: int, offset: int, agencies=None, facets=None):
+        try:
+            scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return 0, False, []
         where = f"vector @@ to_tsquery('simple', %s) AND {self.key} IN ({scope_sql})"
         params = [self.tsquery(query), *scope_params]
         cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)  # noqa: S608

@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -46,6 +45,18 @@ def _representation(document: Document, text: str) -> tuple[str, str, str]:
     return meta, body, fingerprint
 
 
+def facets_of(document: Document) -> str:
+    """The document's facet tokens (backends.SQLiteBackend): "fa" on every row, direction, year,
+    type, urgency and each word of the signer's name."""
+    out = ["fa", f"fd{document.direction}", f"fu{document.urgency}"]
+    if document.issued_date:
+        out.append(f"fy{document.issued_date.year}")
+    if document.doc_type_id:
+        out.append(f"ft{document.doc_type_id}")
+    out += [f"fs{w}" for w in folding.tokens(document.signer_name)]
+    return " ".join(out)
+
+
 def index_document(document: Document) -> SearchEntry:
     """Put the document's current metadata and full text in the index. Idempotent; run it inside
     the transaction that changed the document."""
@@ -54,7 +65,7 @@ def index_document(document: Document) -> SearchEntry:
         text = entry.text if entry else ""
         meta, body, fingerprint = _representation(document, text)
         with connection.cursor() as cursor:
-            backends.backend().upsert(cursor, document.pk, meta, body, document.agency_id)
+            backends.backend().upsert(cursor, document.pk, meta, body, document.agency_id, facets_of(document))
         entry, _created = SearchEntry.objects.update_or_create(
             document_id=document.pk,
             defaults={
@@ -137,8 +148,8 @@ def check_index() -> IndexReport:
             report.missing.append(document.pk)
         elif _representation(document, entry.text)[2] != entry.fingerprint:
             report.stale.append(document.pk)
-        elif scopes is not None and scopes.get(document.pk) != backends.scope_token(document.agency_id):
-            report.stale.append(document.pk)  # moved to another agency behind the services' back
+        elif scopes is not None and scopes.get(document.pk) != backends.scoped(facets_of(document), document.agency_id):
+            report.stale.append(document.pk)  # its agency or a filtered field changed behind the services' back
     report.orphans = sorted(indexed - doc_ids)
     _check_records(report)
     return report
@@ -159,7 +170,7 @@ def _check_records(report: IndexReport) -> None:
                 report.missing_records.append(key)
             elif _record_representation(record)[4] != entry.fingerprint:
                 report.stale_records.append(key)
-            elif scopes is not None and scopes.get(entry.pk) != backends.scope_token(entry.agency_id):
+            elif scopes is not None and scopes.get(entry.pk) != backends.scoped("fa", entry.agency_id):
                 report.stale_records.append(key)
     report.orphan_records = sorted(k for k in entries if k not in seen)
     known = {e.pk for e in entries.values()}
@@ -219,7 +230,7 @@ def index_record(source: str, record: Record) -> RecordEntry:
             },
         )
         with connection.cursor() as cursor:
-            backends.backend(records=True).upsert(cursor, entry.pk, meta, body, record.agency_id)
+            backends.backend(records=True).upsert(cursor, entry.pk, meta, body, record.agency_id, "fa")
     return entry
 
 
@@ -265,7 +276,7 @@ class Filters:
     doc_type: DocumentType | None = None
     date_from: dt.date | None = None  # document date
     date_to: dt.date | None = None
-    signer: str = ""  # part of the signer's name, diacritics ignored
+    signer: str = ""  # words (or their beginnings) of the signer's name, diacritics ignored
     urgency: str | None = None
 
     def apply(self, qs):
@@ -282,15 +293,33 @@ class Filters:
             qs = qs.filter(issued_date__gte=self.date_from)
         if self.date_to:
             qs = qs.filter(issued_date__lte=self.date_to)
-        if self.signer.strip():
-            qs = qs.filter(search_entry__signer_key__contains=folding.fold(self.signer.strip()))
+        for word in folding.tokens(self.signer):
+            qs = qs.filter(
+                Q(search_entry__signer_key__startswith=word) | Q(search_entry__signer_key__contains=" " + word)
+            )
         if self.urgency:
             qs = qs.filter(urgency=self.urgency)
         return qs
 
     def __bool__(self) -> bool:
         values = [self.agency, self.direction, self.doc_type, self.date_from, self.date_to, self.urgency]
-        return any(values) or bool(self.signer.strip())
+        return any(values) or bool(folding.tokens(self.signer))
+
+    def facets(self) -> list[list[str]]:
+        """Facet groups (facets_of) every document passing these filters carries: the engine walks
+        only such rows. A superset of the filters (the years of a date range), never a narrowing
+        the filters do not make; the agency filter has none (the scope applies it)."""
+        groups = []
+        if self.direction:
+            groups.append([f"fd{self.direction}"])
+        if self.urgency:
+            groups.append([f"fu{self.urgency}"])
+        if self.doc_type is not None:
+            groups.append([f"ft{self.doc_type.pk}"])
+        if self.date_from and self.date_to and 0 <= self.date_to.year - self.date_from.year < 30:
+            groups.append([f"fy{y}" for y in range(self.date_from.year, self.date_to.year + 1)])
+        groups += [[f"fs{word}*"] for word in folding.tokens(self.signer)]
+        return groups
 
 
 @dataclass
@@ -325,11 +354,10 @@ def search(person: Person, q: str, filters: Filters | None = None, *, limit: int
         total, more = scope.count(), False
         rows = [(pk, 0.0) for pk in scope.values_list("pk", flat=True)[offset : offset + limit]]
     else:
-        scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         agencies = visible_agency_ids(person)
         with connection.cursor() as cursor:
             engine = backends.backend()
-            total, more, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
+            total, more, rows = engine.search(cursor, query, scope, limit, offset, agencies, filters.facets())
     docs = Document.objects.in_bulk([pk for pk, _s in rows])
     texts = dict(SearchEntry.objects.filter(document_id__in=docs).values_list("document_id", "text"))
     hits = []
@@ -374,14 +402,10 @@ def search_records(
     query = folding.parse_query(q)
     if not query:
         return RecordResults(0, [])
-    allowed = RecordEntry.objects.filter(source=source, source_id__in=scope).order_by().values("pk")
-    try:
-        scope_sql, scope_params = allowed.query.sql_with_params()
-    except EmptyResultSet:  # the reader may see none (e.g. `.none()`)
-        return RecordResults(0, [])
+    allowed = RecordEntry.objects.filter(source=source, source_id__in=scope)
     with connection.cursor() as cursor:
         engine = backends.backend(records=True)
-        total, more, rows = engine.search(cursor, query, scope_sql, scope_params, limit, offset, agencies)
+        total, more, rows = engine.search(cursor, query, allowed, limit, offset, agencies)
     entries = RecordEntry.objects.in_bulk([pk for pk, _s in rows])
     hits = []
     for pk, score in rows:

@@ -4,8 +4,8 @@ from django.db import migrations, models
 
 SQLITE_CREATE = [
     # Tokens carry their agency's prefix (backends.scoped): see backends.SQLiteBackend.
-    "CREATE VIRTUAL TABLE search_records USING fts5(meta, body, tokenize=\"unicode61 tokenchars '_'\", "
-    "prefix='9 10 11')",
+    "CREATE VIRTUAL TABLE search_records USING fts5(meta, body, facets, tokenize=\"unicode61 tokenchars '_'\", "
+    "prefix='9 10')",
 ]
 SQLITE_DROP = ["DROP TABLE IF EXISTS search_records"]
 PG_CREATE = [
