@@ -256,3 +256,30 @@ def test_a_query_matching_more_than_the_window_is_ranked_among_its_newest_matche
         assert client.login(username="vanthu.a", password=PASSWORD)
         page = client.get("/tim-kiem/", {"q": "van ban dien tu"}).content.decode()
         assert "Hơn 2 văn bản" in page
+
+
+def test_filters_with_words_match_the_filters_without(docs):
+    """Filtered word searches (facets in the SQLite index) agree with the plain filters."""
+    cases = [
+        Filters(signer="du"),  # a word beginning: Đức
+        Filters(signer="Nguyễn Đức"),
+        Filters(signer="uc"),  # not a word beginning
+        Filters(date_from=TODAY - dt.timedelta(days=400), date_to=TODAY),
+        Filters(date_from=TODAY - dt.timedelta(days=10), date_to=TODAY),
+        Filters(doc_type=docs.types["cong-van"], urgency="urgent"),
+        Filters(direction="incoming", date_from=TODAY),
+    ]
+    for f in cases:
+        plain = set(_ids(search(docs.clerk_a, "", f)))
+        worded = set(_ids(search(docs.clerk_a, "van ban", f)))
+        every = set(_ids(search(docs.clerk_a, "van ban")))
+        assert worded == plain & every, f
+
+
+def test_a_filtered_field_changed_behind_the_services_back_is_stale(docs):
+    Document.objects.filter(pk=docs.e_gov.pk).update(urgency="flash")
+    if connection.vendor == "sqlite":  # the facets live in the FTS5 index
+        assert services.check_index().stale == [docs.e_gov.pk]
+        services.reindex_all()
+    assert services.check_index().ok
+    assert _ids(search(docs.clerk_a, "van ban dien tu", Filters(urgency="flash"))) == [docs.e_gov.pk]
