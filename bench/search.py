@@ -4,7 +4,7 @@ On a fresh database with the demo province (204 agencies), N documents (1,000,00
 bench/searchcorpus.py: subjects and bodies from administrative vocabulary with diacritics, every
 agency, the three directions, many types, five years of dates, 400 signers, the four urgencies)
 are written with bulk SQL straight into the documents table, `search_searchentry` and the
-`search_index` table (FTS5 on SQLite; tsvector + GIN on PostgreSQL, the GIN index built after the
+`search_index` table (FTS5 on SQLite; tsvector + GIN on PostgreSQL, the indexes built after the
 load), exactly as `search.services.index_document` would have written them. Then 1,000 mixed
 queries (words, accent-less words, phrases, prefixes, a rare place name, a document code, and
 words with filters) run through `search.services.search` for the clerk of the Department of
@@ -246,7 +246,8 @@ def _build(args, vendor, rng):
     else:
         with connection.cursor() as c:
             c.execute("DROP INDEX search_index_vector_gin")
-            c.execute("CREATE UNLOGGED TABLE bench_stage (document_id bigint, meta text, body text)")
+            c.execute("DROP INDEX search_index_agency")
+            c.execute("CREATE UNLOGGED TABLE bench_stage (document_id bigint, agency_id bigint, meta text, body text)")
     done = 0
     while done < args.count:
         t = time.perf_counter()
@@ -300,9 +301,9 @@ def _build(args, vendor, rng):
                             )
                     t_docs += time.perf_counter() - t
                     t = time.perf_counter()
-                    with cur.copy("COPY bench_stage (document_id, meta, body) FROM STDIN") as cp:
+                    with cur.copy("COPY bench_stage (document_id, agency_id, meta, body) FROM STDIN") as cp:
                         for row, meta, _t, body, _k in batch:
-                            cp.write_row((row["id"], meta, body))
+                            cp.write_row((row["id"], row["agency_id"], meta, body))
                 t_index += time.perf_counter() - t
         if done % 100_000 == 0:
             print(f"      … {done:,} documents", flush=True)
@@ -312,12 +313,13 @@ def _build(args, vendor, rng):
             pass
         else:
             c.execute(
-                "INSERT INTO search_index (document_id, vector) SELECT document_id, "
+                "INSERT INTO search_index (document_id, agency_id, vector) SELECT document_id, agency_id, "
                 "setweight(to_tsvector('simple', meta), 'A') || setweight(to_tsvector('simple', body), 'B') "
                 "FROM bench_stage"
             )
             c.execute("DROP TABLE bench_stage")
             c.execute("CREATE INDEX search_index_vector_gin ON search_index USING gin (vector)")
+            c.execute("CREATE INDEX search_index_agency ON search_index (agency_id)")
     t_index += time.perf_counter() - t
     t = time.perf_counter()
     with connection.cursor() as c:
@@ -523,7 +525,7 @@ def _run(args) -> int:
 
 
 def _explain(clerk, worst, vendor):
-    from django.db import connection
+    from django.db import connection, transaction
 
     from vanban.search import services
 
@@ -541,10 +543,12 @@ def _explain(clerk, worst, vendor):
         services.search(clerk, q, f)
         ms = (time.perf_counter() - t) * 1000
     print(f"   shape {shape}: query query {q!r} {f or ''} ({n:,} matches) again: {ms:.1f} ms; statements:")
-    with connection.cursor() as c:
+    with transaction.atomic(), connection.cursor() as c:  # in one transaction, so SET LOCAL holds
         for sql, params in statements:
             t = time.perf_counter()
             c.execute(sql, params)
+            if c.description is None:  # SET LOCAL
+                continue
             c.fetchall()
             one = (time.perf_counter() - t) * 1000
             print(f"      {one:7.1f} ms  {sql[:150]}{'…' if len(sql) > 150 else ''}")

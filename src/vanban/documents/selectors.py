@@ -32,10 +32,19 @@ from .models import (
 )
 
 
-def visible_documents(reader: Person) -> QuerySet[Document]:
+def visible_agency_ids(reader: Person) -> list[int]:
+    """The agencies `visible_documents(reader)` draws from: every document it returns belongs to
+    one of them (none when it returns nothing). Search narrows its index by them first."""
     if not reader.is_authenticated or not reader.is_active or reader.agency_id is None:
+        return []
+    return agency_scope_ids(reader.agency_id)
+
+
+def visible_documents(reader: Person) -> QuerySet[Document]:
+    agencies = visible_agency_ids(reader)
+    if not agencies:
         return Document.objects.none()
-    base = Document.objects.filter(agency_id__in=agency_scope_ids(reader.agency_id))
+    base = Document.objects.filter(agency_id__in=agencies)
     if reader.has_role(Role.CLERK, Role.LEADER):
         return base
     personal = DocumentAccess.objects.filter(person=reader).values("document_id")
@@ -44,14 +53,6 @@ def visible_documents(reader: Person) -> QuerySet[Document]:
         by_unit = DocumentAccess.objects.filter(unit_id=reader.unit_id).values("document_id")
         allowed |= Q(pk__in=by_unit, confidentiality=Confidentiality.NORMAL)
     return base.filter(allowed)
-
-
-def visible_agency_ids(reader: Person) -> list[int]:
-    """Agencies holding every document `visible_documents(reader)` returns (a superset: search
-    uses it to narrow its index before the exact permission filter)."""
-    if not reader.is_authenticated or not reader.is_active or reader.agency_id is None:
-        return []
-    return agency_scope_ids(reader.agency_id)
 
 
 def get_document(reader: Person, pk) -> Document:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from .folding import Query
@@ -86,6 +86,11 @@ class SQLiteBackend:
         cursor.execute(f"SELECT rowid, facets FROM {self.table}")  # noqa: S608
         return dict(cursor.fetchall())
 
+    @staticmethod
+    def scope_of(agency_id: int, facets: str) -> str:
+        """What `scopes` holds for a row of this agency with these facets."""
+        return scoped(facets, agency_id)
+
     def delete(self, cursor, doc_id: int) -> None:
         cursor.execute(f"DELETE FROM {self.table} WHERE rowid = %s", [doc_id])  # noqa: S608
 
@@ -130,28 +135,61 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    """Table `table(key bigint primary key, vector tsvector)` with a GIN index."""
+    """Table `table(key bigint primary key, vector tsvector[, agency_id bigint])`: a GIN index on
+    the vector and, for documents, a copy of the document's agency with its own index (migration
+    0004). The GIN matches are ANDed with the reader's agencies (a superset of the scope) before
+    the permission subquery applies, so only those rows are read — not one look-up per readable
+    document. 1–2 letter prefixes are checked on the rows the other terms select instead of
+    expanding in the GIN index. The same ranking window as SQLite: the newest RANK_WINDOW + 1
+    permitted matches by key, then ts_rank (metadata weight A, full text B) over them only."""
 
-    def __init__(self, table: str = "search_index", key: str = "document_id"):
-        self.table, self.key = table, key
+    # A prefix shorter than this expands to too many words for the GIN index to be worth it.
+    SHORT_PREFIX = 3
+
+    def __init__(self, table: str = "search_index", key: str = "document_id", keeps_agency: bool = True):
+        self.table, self.key, self.keeps_agency = table, key, keeps_agency
 
     @staticmethod
     def tsquery(query: Query) -> str:
+        return PostgresBackend._tsquery(query.terms)
+
+    @staticmethod
+    def _tsquery(terms) -> str:
         parts = []
-        for term in query.terms:
+        for term in terms:
             words = [f"'{w}'" for w in term.words]  # tokens are letters and digits only
             if term.prefix:
                 words[-1] += ":*"
             parts.append("(" + " <-> ".join(words) + ")")
         return " & ".join(parts)
 
+    def condition(self, query: Query) -> tuple[str, list]:
+        """The full-text condition: `@@` (which the GIN index serves) on the selective terms, and
+        the whole query as a plain function call (`ts_match_vq`, the same test, not served by the
+        index) when some terms were left out of it."""
+        full = self.tsquery(query)
+        indexed = [t for t in query.terms if not (t.prefix and len(t.words[-1]) < self.SHORT_PREFIX)]
+        if len(indexed) == len(query.terms):
+            return "vector @@ to_tsquery('simple', %s)", [full]
+        check = "ts_match_vq(vector, to_tsquery('simple', %s))"
+        if not indexed:
+            return check, [full]
+        return f"vector @@ to_tsquery('simple', %s) AND {check}", [self._tsquery(indexed), full]
+
     def upsert(self, cursor, doc_id: int, meta: str, body: str, agency_id: int, facets: str = "") -> None:
-        cursor.execute(
-            f"INSERT INTO {self.table} ({self.key}, vector) VALUES (%s, "  # noqa: S608
-            "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')) "
-            f"ON CONFLICT ({self.key}) DO UPDATE SET vector = EXCLUDED.vector",
-            [doc_id, meta, body],
-        )
+        vector = "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
+        if self.keeps_agency:
+            cursor.execute(
+                f"INSERT INTO {self.table} ({self.key}, agency_id, vector) VALUES (%s, %s, {vector}) "  # noqa: S608
+                f"ON CONFLICT ({self.key}) DO UPDATE SET agency_id = EXCLUDED.agency_id, vector = EXCLUDED.vector",
+                [doc_id, agency_id, meta, body],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {self.table} ({self.key}, vector) VALUES (%s, {vector}) "  # noqa: S608
+                f"ON CONFLICT ({self.key}) DO UPDATE SET vector = EXCLUDED.vector",
+                [doc_id, meta, body],
+            )
 
     def delete(self, cursor, doc_id: int) -> None:
         cursor.execute(f"DELETE FROM {self.table} WHERE {self.key} = %s", [doc_id])  # noqa: S608
@@ -164,30 +202,53 @@ class PostgresBackend:
         cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
     def scopes(self, cursor) -> dict[int, str] | None:
-        return None  # the scope is not stored in this engine
+        """Each row's copy of its agency, as `scope_of` writes it (None: not kept)."""
+        if not self.keeps_agency:
+            return None
+        cursor.execute(f"SELECT {self.key}, agency_id FROM {self.table}")  # noqa: S608
+        return {pk: self.scope_of(agency, "") for pk, agency in cursor.fetchall()}
+
+    @staticmethod
+    def scope_of(agency_id: int | None, facets: str) -> str:
+        return str(agency_id)
 
     def search(self, cursor, query: Query, scope, limit: int, offset: int, agencies=None, facets=None):
+        """As SQLiteBackend.search (`facets` is not used: the scope applies the filters)."""
         try:
             scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:
             return 0, False, []
-        where = f"vector @@ to_tsquery('simple', %s) AND {self.key} IN ({scope_sql})"
-        params = [self.tsquery(query), *scope_params]
-        cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)  # noqa: S608
-        total = cursor.fetchone()[0]
+        where, params = self.condition(query)
+        if self.keeps_agency and agencies is not None:
+            where += " AND agency_id = ANY(%s)"
+            params.append(list(agencies))
+        where += f" AND {self.key} IN ({scope_sql})"
+        params += scope_params
         weights = "'{0.01, 0.01, 0.1, 1.0}'"  # D, C, B (full text), A (metadata)
-        cursor.execute(
-            f"SELECT {self.key}, ts_rank({weights}, vector, to_tsquery('simple', %s)) AS score "  # noqa: S608
-            f"FROM {self.table} WHERE {where} ORDER BY score DESC, {self.key} DESC LIMIT %s OFFSET %s",
-            [params[0], *params, limit, offset],
-        )
-        return total, False, cursor.fetchall()
+        with transaction.atomic():
+            # Starting parallel workers costs more than these index-led plans take.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute(
+                f"SELECT {self.key} FROM {self.table} WHERE {where} ORDER BY {self.key} DESC LIMIT %s",  # noqa: S608
+                [*params, RANK_WINDOW + 1],
+            )
+            window = [row[0] for row in cursor.fetchall()]
+            more = len(window) > RANK_WINDOW
+            window = window[:RANK_WINDOW]
+            if offset >= len(window):
+                return len(window), more, []
+            cursor.execute(
+                f"SELECT {self.key}, ts_rank({weights}, vector, to_tsquery('simple', %s)) AS score "  # noqa: S608
+                f"FROM {self.table} WHERE {self.key} = ANY(%s) ORDER BY score DESC, {self.key} DESC LIMIT %s OFFSET %s",
+                [self.tsquery(query), window, limit, offset],
+            )
+            return len(window), more, cursor.fetchall()
 
 
 def backend(records: bool = False):
     """The engine of the connection: over documents, or (records=True) over `RecordEntry` rows."""
     if connection.vendor == "postgresql":
-        return PostgresBackend("search_records", "record_id") if records else PostgresBackend()
+        return PostgresBackend("search_records", "record_id", keeps_agency=False) if records else PostgresBackend()
     if connection.vendor == "sqlite":
         return SQLiteBackend("search_records") if records else SQLiteBackend()
     raise NotImplementedError(f"no search backend for {connection.vendor}")

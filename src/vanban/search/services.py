@@ -136,9 +136,10 @@ class IndexReport:
 
 def check_index() -> IndexReport:
     report = IndexReport()
+    engine = backends.backend()
     with connection.cursor() as cursor:
-        indexed = backends.backend().indexed_ids(cursor)
-        scopes = backends.backend().scopes(cursor)
+        indexed = engine.indexed_ids(cursor)
+        scopes = engine.scopes(cursor)
     entries = {e.document_id: e for e in SearchEntry.objects.all()}
     doc_ids = set()
     for document in Document.objects.order_by("pk").iterator(chunk_size=500):
@@ -148,7 +149,7 @@ def check_index() -> IndexReport:
             report.missing.append(document.pk)
         elif _representation(document, entry.text)[2] != entry.fingerprint:
             report.stale.append(document.pk)
-        elif scopes is not None and scopes.get(document.pk) != backends.scoped(facets_of(document), document.agency_id):
+        elif scopes is not None and scopes.get(document.pk) != engine.scope_of(document.agency_id, facets_of(document)):
             report.stale.append(document.pk)  # its agency or a filtered field changed behind the services' back
     report.orphans = sorted(indexed - doc_ids)
     _check_records(report)
@@ -156,9 +157,10 @@ def check_index() -> IndexReport:
 
 
 def _check_records(report: IndexReport) -> None:
+    engine = backends.backend(records=True)
     with connection.cursor() as cursor:
-        indexed = backends.backend(records=True).indexed_ids(cursor)
-        scopes = backends.backend(records=True).scopes(cursor)
+        indexed = engine.indexed_ids(cursor)
+        scopes = engine.scopes(cursor)
     entries = {(e.source, e.source_id): e for e in RecordEntry.objects.all()}
     seen = set()
     for source, all_records in _SOURCES.items():
@@ -170,7 +172,7 @@ def _check_records(report: IndexReport) -> None:
                 report.missing_records.append(key)
             elif _record_representation(record)[4] != entry.fingerprint:
                 report.stale_records.append(key)
-            elif scopes is not None and scopes.get(entry.pk) != backends.scoped("fa", entry.agency_id):
+            elif scopes is not None and scopes.get(entry.pk) != engine.scope_of(entry.agency_id, "fa"):
                 report.stale_records.append(key)
     report.orphan_records = sorted(k for k in entries if k not in seen)
     known = {e.pk for e in entries.values()}
