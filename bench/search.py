@@ -63,19 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse",
         type=Path,
         default=None,
-        help="run the queries only, on a data directory kept by --keep (SQLite; queries drawn afresh)",
+        help="run the queries only (drawn afresh): on a data directory kept by --keep, or with "
+        "--database-url on that database as an earlier run left it (any directory)",
     )
     args = parser.parse_args(argv)
     if args.reuse:
         args.keep = True
-    if args.reuse and args.database_url:
-        sys.exit("--reuse is for a kept SQLite data directory")
 
     data_dir = args.reuse or Path(tempfile.mkdtemp(prefix="vanban-bench-search-"))
     os.environ["VANBAN_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "vanban.settings"
     if args.database_url:
-        _recreate_postgres(args.database_url)
+        if not args.reuse:
+            _recreate_postgres(args.database_url)
         os.environ["VANBAN_DATABASE_URL"] = args.database_url
     else:
         os.environ.pop("VANBAN_DATABASE_URL", None)
@@ -466,7 +466,9 @@ def _run(args) -> int:
         from vanban.search import folding
 
         v = sc.vocabulary(folding.fold, folding.index_text, rng)
-        n = connection.cursor().execute("SELECT count(*) FROM documents_document").fetchone()[0]
+        with connection.cursor() as c:
+            c.execute("SELECT count(*) FROM documents_document")
+            n = c.fetchone()[0]
         print(f"vanban search benchmark on {vendor}: {n:,} documents kept in {args.reuse}", flush=True)
     else:
         call_command("migrate", verbosity=0, interactive=False)
