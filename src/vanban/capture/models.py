@@ -32,6 +32,8 @@ class Capture(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # While running: the worker holds the scan until then (renewed as it works; see services.process).
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Every run of the OCR, ever (attempts restart at a re-run): the run that owns the capture.
+    runs = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     # Counted by the plan's indicators (1.4b, 1.5, 2.5b): a PDF/A copy with text exists.
     digitised = models.BooleanField(default=False)

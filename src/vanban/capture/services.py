@@ -217,7 +217,7 @@ def process(capture_id: int) -> str:
     The run holds a lease on the capture, renewed while it works: a second task for the same
     capture leaves it alone, and a worker killed mid-run lets its lease run out, after which
     `recover_stalled` queues the capture again. A run whose capture was taken over meanwhile
-    (its attempt is no longer the capture's) stores nothing."""
+    (its run number is no longer the capture's) stores nothing."""
     now = timezone.now()
     with transaction.atomic():
         capture = Capture.objects.select_for_update().filter(pk=capture_id).first()
@@ -227,8 +227,9 @@ def process(capture_id: int) -> str:
             return capture.status  # another worker is on it
         capture.status = Capture.Status.RUNNING
         capture.attempts += 1
+        capture.runs += 1  # this run's token: never reset, unlike attempts
         capture.lease_until = now + lease_length()
-        capture.save(update_fields=["status", "attempts", "lease_until"])
+        capture.save(update_fields=["status", "attempts", "runs", "lease_until"])
     try:
         with _renewing(capture), tempfile.TemporaryDirectory(prefix="vanban-ocr-") as workdir:
             source = os.path.join(workdir, "original")
@@ -271,9 +272,9 @@ def _renewing(capture: Capture):
 
 
 def _owned(capture: Capture) -> Capture | None:
-    """The capture locked, if this run (its attempt) still owns it; None when taken over."""
+    """The capture locked, if this run still owns it; None when taken over (another run started)."""
     locked = Capture.objects.select_for_update().get(pk=capture.pk)
-    if locked.status != Capture.Status.RUNNING or locked.attempts != capture.attempts:
+    if locked.status != Capture.Status.RUNNING or locked.runs != capture.runs:
         log.warning("capture %s was taken over during attempt %s: result dropped", capture.pk, capture.attempts)
         return None
     return locked
@@ -308,15 +309,14 @@ def recover_stalled(now=None) -> int:
 
 def _finish(capture: Capture, done: Recognised) -> str:
     with transaction.atomic():
+        locked = _owned(capture)
+        if locked is None:
+            return Capture.objects.get(pk=capture.pk).status
         pdfa = None
         if done.pdfa_path is not None:
             stem = os.path.splitext(capture.original_name)[0] or "scan"
             with open(done.pdfa_path, "rb") as fh:
                 pdfa = store_file(Upload(fh, f"{stem}.pdf", os.path.getsize(done.pdfa_path)), kinds=("pdf",)).blob
-        locked = _owned(capture)
-        if locked is None:
-            transaction.set_rollback(True)  # keep no blob row of a dropped result
-            return Capture.objects.get(pk=capture.pk).status
         locked.pdfa = pdfa
         locked.text = done.text
         locked.lease_until = None

@@ -68,7 +68,9 @@ class SQLiteBackend:
                 parts.append(part + "*" if term.prefix else part)
             expr = "{meta body} : (" + " AND ".join(parts) + ")"
             for group in facets or []:
-                options = " OR ".join(f'"{prefix}{f.rstrip("*")}"' + ("*" if f.endswith("*") else "") for f in group)
+                options = " OR ".join(
+                    f'"{prefix}{f.rstrip("*").replace(chr(34), "")}"' + ("*" if f.endswith("*") else "") for f in group
+                )
                 expr += f" AND facets : ({options})"
             alternatives.append("(" + expr + ")")
         return " OR ".join(alternatives)

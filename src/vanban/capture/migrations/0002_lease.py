@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='lease_until',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='capture',
+            name='runs',
+            field=models.PositiveIntegerField(default=0),
+        ),
     ]

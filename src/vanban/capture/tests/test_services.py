@@ -243,20 +243,26 @@ def test_a_run_holds_a_lease_a_killed_workers_capture_is_queued_again_then_fails
     assert c.status == "failed" and f"attempt {MAX_ATTEMPTS}" in c.last_error
 
 
-def test_a_run_taken_over_after_its_lease_ran_out_stores_nothing(province, monkeypatch):
+@pytest.mark.parametrize("takeover", ["recovered", "rerun by a clerk"])
+def test_a_run_taken_over_after_its_lease_ran_out_stores_nothing(province, monkeypatch, caplog, takeover):
+    from django.db.models import F
+
     capture = services.capture_scan(province.clerk_a, upload=_upload(png(), "scan.png"))
 
     def slow_then_overtaken(source, kind, workdir):
-        # Meanwhile the lease ran out and another worker started attempt 2.
-        Capture.objects.filter(pk=capture.pk).update(attempts=2)
+        # Meanwhile the lease ran out and another worker started a run of its own: after the
+        # recovery (attempt 2), or after a clerk's re-run (attempts start again at 1).
+        attempts = 2 if takeover == "recovered" else 1
+        Capture.objects.filter(pk=capture.pk).update(attempts=attempts, runs=F("runs") + 1)
         return _fake_recognise("stale result")(source, kind, workdir)
 
     monkeypatch.setattr(services, "_recognise", slow_then_overtaken)
     blobs = StoredBlob.objects.count()
     assert tasks.run_ocr.call(capture.pk) == "running"
     c = Capture.objects.get(pk=capture.pk)
-    assert (c.status, c.text, c.pdfa_id, c.attempts) == ("running", "", None, 2)
+    assert (c.status, c.text, c.pdfa_id, c.last_error, c.runs) == ("running", "", None, "", 2)
     assert StoredBlob.objects.count() == blobs
+    assert "result dropped" in caplog.text and "failed" not in caplog.text  # dropped, not an error
 
 
 def test_a_failing_ocr_is_retried_then_failed_with_the_reason_and_can_be_rerun(province, monkeypatch):

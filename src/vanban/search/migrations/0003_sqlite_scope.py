@@ -26,7 +26,7 @@ def _prefixed(text: str, agency_id: int) -> str:
 def _facets(direction, urgency, issued_date, doc_type_id, signer_name) -> str:
     out = ["fa", f"fd{direction}", f"fu{urgency}"]
     if issued_date:
-        out.append(f"fy{str(issued_date)[:4]}")
+        out.append(f"fy{int(str(issued_date)[:4])}")  # as services.facets_of: the year as a number
     if doc_type_id:
         out.append(f"ft{doc_type_id}")
     out += [f"fs{w}" for w in tokens(signer_name or "")]
@@ -75,6 +75,6 @@ backward = _rebuild(OLD, "SELECT rowid, meta, body FROM search_index", "rowid, m
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0002_records"), ("documents", "0001_initial")]
+    dependencies = [("search", "0002_records"), ("documents", "0002_initial")]  # document.agency
 
     operations = [migrations.RunPython(forward, backward)]
