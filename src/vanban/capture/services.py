@@ -33,6 +33,7 @@ from vanban.search import services as search
 from . import ocr
 from .archival import MetadataError, clean_metadata
 from .models import MAX_ATTEMPTS, Capture
+from .selectors import visible_captures
 
 log = logging.getLogger(__name__)
 
@@ -401,8 +402,6 @@ def all_archival_records():
 def search_archive(reader, q: str, *, scope=None, limit: int = 50, offset: int = 0) -> search.RecordResults:
     """The reader's agency's archival records matching `q` (diacritics ignored), best first.
     `scope`: a narrower queryset of `selectors.visible_captures(reader)` (e.g. a status filter)."""
-    from .selectors import visible_captures
-
     allowed = visible_captures(reader) if scope is None else scope
     agencies = [reader.agency_id] if reader.agency_id else []  # visible_captures: the reader's agency
     return search.search_records(SEARCH_SOURCE, allowed.values("pk"), q, agencies=agencies, limit=limit, offset=offset)

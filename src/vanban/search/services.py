@@ -28,6 +28,11 @@ from . import backends, folding
 from .models import RecordEntry, SearchEntry
 
 
+def _nfc(value: str) -> str:
+    """Text as stored for search: NFC, without NUL characters."""
+    return unicodedata.normalize("NFC", value or "").replace("\x00", "")
+
+
 def _meta_fields(document: Document) -> list[str]:
     return [
         document.code,
@@ -80,7 +85,7 @@ def index_document(document: Document) -> SearchEntry:
 
 def set_text(document: Document, text: str) -> SearchEntry:
     """Record the document's full text (OCR or extraction) and index it with the metadata."""
-    text = unicodedata.normalize("NFC", text or "").replace("\x00", "")
+    text = _nfc(text)
     with transaction.atomic():
         SearchEntry.objects.update_or_create(
             document_id=document.pk,
@@ -209,10 +214,6 @@ def _record_representation(record: Record) -> tuple[str, str, str, str, str]:
     meta, body = folding.index_text(meta_text), folding.index_text(text)
     key = f"{record.agency_id}\x00{record.title}\x00{meta}\x00{body}"
     return meta_text, text, meta, body, hashlib.sha256(key.encode()).hexdigest()
-
-
-def _nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value or "").replace("\x00", "")
 
 
 def index_record(source: str, record: Record) -> RecordEntry:
